@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module map (see docs/architecture.md):
+//   LoomCore      tensors, dtypes, deterministic math, RNG, JSON, reference kernels (stdlib only; also Embedded wasm32)
+//   LoomNN        layers, network graph, IR codec, losses, optimizers, schedulers, trainer (stdlib only; also Embedded wasm32)
+//   CLoomKernels  C SIMD kernels with per-function target attributes and run-time CPU dispatch (native only)
+//   Loom          the public native Swift API: files, threads, accelerated kernels, progress
+//   loom          the command-line tool
+let package = Package(
+    name: "Loom",
+    products: [
+        .library(name: "Loom", targets: ["Loom"]),
+        .library(name: "LoomCore", targets: ["LoomCore"]),
+        .library(name: "LoomNN", targets: ["LoomNN"]),
+        .executable(name: "loom", targets: ["LoomCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "LoomCore"),
+        .target(name: "LoomNN", dependencies: ["LoomCore"]),
+        .target(name: "CLoomKernels"),
+        .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "CLoomKernels"]),
+        .executableTarget(
+            name: "LoomCLI",
+            dependencies: ["Loom", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
+        .testTarget(name: "LoomNNTests", dependencies: ["LoomNN", "Loom"], resources: []),
+        .testTarget(name: "LoomTests", dependencies: ["Loom"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
