@@ -1,0 +1,24 @@
+/* gemm_internal.h — private declarations shared by the GEMM paths (see loom_kernels.h). */
+#ifndef LOOM_GEMM_INTERNAL_H
+#define LOOM_GEMM_INTERNAL_H
+
+#include <stdint.h>
+
+/* Each path computes the canonical definition of loom_kernels.h for M, N, K >= 1. */
+void loom_sgemm_scalar(int64_t M, int64_t N, int64_t K, const float *A, int64_t rsA, int64_t csA,
+                       const float *B, int64_t rsB, int64_t csB, float *C, int64_t ldc, int acc);
+void loom_dgemm_scalar(int64_t M, int64_t N, int64_t K, const double *A, int64_t rsA, int64_t csA,
+                       const double *B, int64_t rsB, int64_t csB, double *C, int64_t ldc, int acc);
+
+#if defined(__x86_64__)
+void loom_sgemm_avx2(int64_t M, int64_t N, int64_t K, const float *A, int64_t rsA, int64_t csA,
+                     const float *B, int64_t rsB, int64_t csB, float *C, int64_t ldc, int acc);
+void loom_dgemm_avx2(int64_t M, int64_t N, int64_t K, const double *A, int64_t rsA, int64_t csA,
+                     const double *B, int64_t rsB, int64_t csB, double *C, int64_t ldc, int acc);
+void loom_sgemm_avx512(int64_t M, int64_t N, int64_t K, const float *A, int64_t rsA, int64_t csA,
+                       const float *B, int64_t rsB, int64_t csB, float *C, int64_t ldc, int acc);
+void loom_dgemm_avx512(int64_t M, int64_t N, int64_t K, const double *A, int64_t rsA, int64_t csA,
+                       const double *B, int64_t rsB, int64_t csB, double *C, int64_t ldc, int acc);
+#endif
+
+#endif

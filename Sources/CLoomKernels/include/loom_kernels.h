@@ -1,0 +1,57 @@
+/* loom_kernels.h — fixed-order GEMM kernels with run-time CPU dispatch.
+ *
+ * Canonical definition (float and double), which every path computes bit for bit:
+ *
+ *     for each i in 0..<M, j in 0..<N:
+ *         acc = accumulate ? C[i*ldc + j] : +0.0
+ *         for k in 0..<K (strictly increasing):
+ *             acc = fma(A[i*rsA + k*csA], B[k*rsB + j*csB], acc)   // one correctly rounded fma
+ *         C[i*ldc + j] = acc
+ *
+ * Strides express transposes: y = x·Wᵀ with W stored [out][in] is B = W with rsB = 1,
+ * csB = in; dX = dY·W is rsB = in, csB = 1; dW = dYᵀ·X is A = dY with rsA = 1, csA = out.
+ * Vectorisation is across i and j only (each SIMD lane owns one output element); K is
+ * blocked for cache only by storing and reloading the partial acc (exact). Results do not
+ * depend on the CPU level, on the block sizes, or on how a caller splits rows or columns
+ * across threads (call the kernel on disjoint row/column ranges with offset pointers).
+ *
+ * Edge Cases: M <= 0 or N <= 0 does nothing. K == 0 stores +0.0 (accumulate == 0) or leaves
+ * C unchanged (accumulate != 0). NaN, ±inf, −0.0 and subnormals follow IEEE-754 fma; the
+ * payload of a NaN result is unspecified (compare NaNs as equal). No flush-to-zero.
+ * Reentrant and single-threaded; C must not alias A or B.
+ */
+#ifndef LOOM_KERNELS_H
+#define LOOM_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// C[M×N] (+)= A[M×K] · B[K×N] in float, canonical order (see above).
+void loom_sgemm(int64_t M, int64_t N, int64_t K,
+                const float *A, int64_t rsA, int64_t csA,
+                const float *B, int64_t rsB, int64_t csB,
+                float *C, int64_t ldc, int accumulate);
+
+/// C[M×N] (+)= A[M×K] · B[K×N] in double, canonical order (see above).
+void loom_dgemm(int64_t M, int64_t N, int64_t K,
+                const double *A, int64_t rsA, int64_t csA,
+                const double *B, int64_t rsB, int64_t csB,
+                double *C, int64_t ldc, int accumulate);
+
+/// Best level this CPU (and OS) supports: 0 = portable scalar, 1 = AVX2+FMA, 2 = AVX-512F.
+int loom_cpu_level(void);
+
+/// Forces a level (clamped to what the CPU supports) for tests and benchmarks; -1 restores auto.
+void loom_set_cpu_level(int level);
+
+/// The level the kernels use now (the forced one, or loom_cpu_level()).
+int loom_active_cpu_level(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

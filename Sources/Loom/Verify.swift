@@ -1,0 +1,56 @@
+import LoomCore
+import LoomNN
+
+/// The determinism self-check behind `loom verify`.
+public enum Verify {
+    public struct Result {
+        public var lines: [String]
+        /// Problems found (empty when everything held).
+        public var failures: [String]
+    }
+
+    /// Runs every reference network on each thread count and checks the hashes agree; checks
+    /// batch invariance (each sample alone vs. inside a batch of 64) for each network; and, when
+    /// `golden` is given, compares with the golden lines.
+    public static func run(threads: [Int], golden: [String]? = nil, log: (String) -> Void = { _ in }) throws(LoomError) -> Result {
+        var failures = [String]()
+        let counts = threads.isEmpty ? [1] : threads
+        let base = try ReferenceNetworks.hashLines(context: CPUContext(threads: counts[0]))
+        for t in counts.dropFirst() {
+            let other = try ReferenceNetworks.hashLines(context: CPUContext(threads: t))
+            for (a, b) in zip(base, other) where a != b {
+                failures.append("threads \(counts[0]) vs \(t): \(a) ≠ \(b)")
+            }
+            log("threads \(t): \(other == base ? "identical" : "DIFFERENT")")
+        }
+        let ctx = CPUContext(threads: counts.max() ?? 1)
+        for c in ReferenceNetworks.cases(dtype: .f32) { failures += try batchInvariance(c, as: Float.self, context: ctx) }
+        for c in ReferenceNetworks.cases(dtype: .f64) { failures += try batchInvariance(c, as: Double.self, context: ctx) }
+        log("batch invariance (1 vs 64): \(failures.isEmpty ? "identical" : "see failures")")
+        if let g = golden {
+            let wanted = g.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            if wanted != base {
+                for (a, b) in zip(base, wanted) where a != b { failures.append("golden: got \(a), expected \(b)") }
+                if wanted.count != base.count { failures.append("golden: \(wanted.count) lines expected, \(base.count) computed") }
+            }
+            log("golden hashes: \(wanted == base ? "identical" : "DIFFERENT")")
+        }
+        return Result(lines: base, failures: failures)
+    }
+
+    /// Each of 64 samples run alone gives the bits of its row in the batch of 64.
+    public static func batchInvariance<T: LoomFloat>(_ c: ReferenceNetworks.Case, as: T.Type, context: ComputeContext) throws(LoomError) -> [String] {
+        let net = try Network<T>(c.spec)
+        let x = ReferenceNetworks.input(c, batch: 64, as: T.self)
+        let y = try net.forward(x, context: context)
+        var out = [String]()
+        for i in 0..<64 {
+            let yi = try net.forward(x.batchSlice(i..<(i + 1)), context: context)
+            if yi.data.map({ $0.bits64 }) != y.batchSlice(i..<(i + 1)).data.map({ $0.bits64 }) {
+                out.append("\(c.name): sample \(i) alone differs from its row in a batch of 64")
+                break
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Loom
+import LoomCore
+import LoomNN
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension LoomCommand {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure dense-layer forward and backward speed (used by scripts/bench).")
+
+        @Option(name: .long, parsing: .upToNextOption, help: "Square sizes n (batch n, n → n features).")
+        var sizes: [Int] = [256, 512, 1024]
+        @Option(name: .long, help: "Repetitions (the best is reported).") var repeats: Int = 5
+        @Option(name: .long, help: "f32 or f64.") var dtype: String = "f32"
+        @OptionGroup var threadOption: ThreadOption
+
+        func run() throws {
+            let ctx = try threadOption.context()
+            guard repeats >= 1 else { throw LoomError(.invalidArgument, "--repeats", "must be at least 1") }
+            for n in sizes where n < 1 || n > 8192 { throw LoomError(.invalidArgument, "--sizes", "sizes must be in 1...8192, got \(n)") }
+            switch dtype {
+            case "f32": try bench(Float.self, ctx)
+            case "f64": try bench(Double.self, ctx)
+            default: throw LoomError(.invalidArgument, "--dtype", "f32 or f64, got \(dtype)")
+            }
+        }
+
+        static func now() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        }
+
+        func bench<T: LoomFloat>(_: T.Type, _ ctx: CPUContext) throws {
+            for n in sizes {
+                let spec = NetworkSpec(name: "bench", dtype: T.dtype, seed: 1, inputShape: [n],
+                                       layers: [.dense(units: n, activation: .linear, bias: true)])
+                let net = try Network<T>(spec)
+                let x: Tensor<T> = Init.uniform([n, n], bound: 1, seed: 2, name: "bench-input")
+                let dy: Tensor<T> = Init.uniform([n, n], bound: 1, seed: 3, name: "bench-grad")
+                let flops = 2.0 * Double(n) * Double(n) * Double(n)
+                var bestF = Double.infinity, bestB = Double.infinity
+                for _ in 0..<repeats {
+                    let pass = net.trainingPass(context: ctx, step: 0)
+                    let t0 = Bench.now()
+                    _ = try net.forward(x, pass: pass)
+                    let t1 = Bench.now()
+                    _ = net.backward(dy, pass: pass)
+                    let t2 = Bench.now()
+                    bestF = Swift.min(bestF, t1 - t0)
+                    bestB = Swift.min(bestB, t2 - t1)
+                }
+                // Backward is two products (dW and dX): 2× the forward FLOPs.
+                out("dense_forward \(T.dtype.name) n=\(n) threads=\(ctx.threads) seconds=\(bestF) gflops=\(flops / bestF / 1e9)")
+                out("dense_backward \(T.dtype.name) n=\(n) threads=\(ctx.threads) seconds=\(bestB) gflops=\(2 * flops / bestB / 1e9)")
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Loom
+import LoomCore
+import LoomNN
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Prints one line to standard error.
+func note(_ s: String) {
+    var line = s + "\n"
+    line.withUTF8 { p in _ = write(2, p.baseAddress, p.count) }
+}
+
+/// Writes to standard output without buffering surprises.
+func out(_ s: String) {
+    var line = s + "\n"
+    line.withUTF8 { p in _ = write(1, p.baseAddress, p.count) }
+}
+
+struct ThreadOption: ParsableArguments {
+    @Option(name: .long, help: "Number of threads (default: all cores). Never changes a result.")
+    var threads: Int?
+
+    func context() throws -> CPUContext {
+        if let t = threads, t < 1 || t > 1024 {
+            throw LoomError(.invalidArgument, "--threads", "must be between 1 and 1024, got \(t)")
+        }
+        return CPUContext(threads: threads)
+    }
+}
+
+@main
+struct LoomCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loom",
+        abstract: "Loom — a deterministic neural virtual machine: the same bits on every thread count, batch and platform.",
+        subcommands: [Demo.self, Run.self, Train.self, Inspect.self, Verify.self, Bench.self])
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let e as LoomError {
+            note("error: \(e.description)")
+            Glibc.exit(2)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                out(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            let msg = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            note("error: \(msg) (see loom --help)")
+            Glibc.exit(2)
+        }
+    }
+}

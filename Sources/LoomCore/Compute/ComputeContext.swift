@@ -1,0 +1,66 @@
+/// One matrix product in the canonical fixed order (see `Gemm.swift`).
+///
+/// `A(i,k) = a[i*rsA + k*csA]`, `B(k,j) = b[k*rsB + j*csB]`, `C(i,j) = c[i*ldc + j]`.
+public struct GemmProblem<T> {
+    public var m: Int, n: Int, k: Int
+    public var a: UnsafePointer<T>, rsA: Int, csA: Int
+    public var b: UnsafePointer<T>, rsB: Int, csB: Int
+    public var c: UnsafeMutablePointer<T>, ldc: Int
+    /// When true the chain starts from the value already in C (used for the bias and for
+    /// gradient accumulation); otherwise from +0.0.
+    public var accumulate: Bool
+
+    public init(m: Int, n: Int, k: Int,
+                a: UnsafePointer<T>, rsA: Int, csA: Int,
+                b: UnsafePointer<T>, rsB: Int, csB: Int,
+                c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool) {
+        self.m = m; self.n = n; self.k = k
+        self.a = a; self.rsA = rsA; self.csA = csA
+        self.b = b; self.rsB = rsB; self.csB = csB
+        self.c = c; self.ldc = ldc; self.accumulate = accumulate
+    }
+}
+
+/// Where Core's work runs. Core never creates threads: it asks its context to run independent
+/// chunks, and the native module supplies a context backed by threads and SIMD kernels.
+///
+/// Contract: `parallelFor(count, body)` calls `body(i)` exactly once for each `i` in `0..<count`,
+/// in any order and on any thread, and returns when all calls have returned. Bodies write to
+/// disjoint memory, so the result never depends on the schedule. The gemm entry points compute
+/// the whole problem single-threaded with exactly the canonical per-element order.
+public protocol ComputeContext: AnyObject {
+    /// How many chunks work is split into (≥ 1). Never changes any result.
+    var threads: Int { get }
+    func parallelFor(_ count: Int, _ body: (Int) -> Void)
+    func sgemm(_ p: GemmProblem<Float>)
+    func dgemm(_ p: GemmProblem<Double>)
+}
+
+/// The portable context: one thread, reference kernels. Used by the WebAssembly build and as the
+/// definition that every faster context must reproduce bit for bit.
+public final class SerialContext: ComputeContext {
+    public init() {}
+    public var threads: Int { 1 }
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        var i = 0
+        while i < count { body(i); i += 1 }
+    }
+    public func sgemm(_ p: GemmProblem<Float>) { ReferenceGemm.run(p) }
+    public func dgemm(_ p: GemmProblem<Double>) { ReferenceGemm.run(p) }
+}
+
+extension ComputeContext {
+    /// Splits `0..<total` into at most `threads` contiguous ranges of at least `minChunk` items
+    /// and runs `body(range)` on each. The split changes scheduling only, never results.
+    public func parallelRanges(_ total: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        if total <= 0 { return }
+        let chunks = Swift.max(1, Swift.min(threads, total / Swift.max(1, minChunk)))
+        if chunks == 1 { body(0..<total); return }
+        let base = total / chunks, extra = total % chunks
+        parallelFor(chunks) { c in
+            let lo = c * base + Swift.min(c, extra)
+            let hi = lo + base + (c < extra ? 1 : 0)
+            body(lo..<hi)
+        }
+    }
+}

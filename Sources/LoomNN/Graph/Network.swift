@@ -1,0 +1,99 @@
+import LoomCore
+
+/// A built network: the IR, its layers with every shape known, and its parameters.
+///
+/// `forward` is a pure function of (IR, weights, input): no state changes, so it may be called
+/// from several threads at once. Training goes through `Pass` objects (`trainingPass`).
+public final class Network<T: LoomFloat> {
+    public let spec: NetworkSpec
+    public let params: ParameterStore<T>
+    public let root: SequentialLayer<T>
+    let layerCount: Int
+
+    /// Builds the network, initialising every parameter from `spec.seed`.
+    public init(_ spec: NetworkSpec) throws(LoomError) {
+        guard spec.dtype == T.dtype else {
+            throw LoomError(.invalidIR, "dtype", "the network computes in \(spec.dtype.name) but was built as \(T.dtype.name)")
+        }
+        guard !spec.inputShape.isEmpty, spec.inputShape.allSatisfy({ $0 > 0 }) else {
+            throw LoomError(.invalidIR, "input.shape", "must be a non-empty list of positive sizes")
+        }
+        guard !spec.layers.isEmpty else { throw LoomError(.invalidIR, "layers", "must not be empty") }
+        self.spec = spec
+        let params = ParameterStore<T>()
+        var builder = Builder<T>(params: params, seed: spec.seed)
+        root = try builder.buildSequence(spec.layers, path: "", name: "", listKey: "layers",
+                                         input: spec.inputShape, kind: "network")
+        layerCount = builder.nextID
+        self.params = params
+    }
+
+    public var inputShape: [Int] { spec.inputShape }
+    public var outputShape: [Int] { root.outputShape }
+
+    /// Checks that `x` is `[batch] + inputShape` with finite values.
+    public func validateInput(_ x: Tensor<T>) throws(LoomError) {
+        guard x.rank == inputShape.count + 1, Array(x.shape.dropFirst()) == inputShape, x.batch > 0 else {
+            throw LoomError(.shapeMismatch, "input", "expected [batch, \(inputShape.map { String($0) }.joined(separator: ", "))], got \(Tensor<T>.describe(x.shape))")
+        }
+        if let i = x.firstNonFinite {
+            throw LoomError(.nonFinite, "input", "value \(x.data[i].double) at index \(i) (sample \(i / Swift.max(1, x.count / x.batch)))")
+        }
+    }
+
+    /// Inference: `[batch] + inputShape` → `[batch] + outputShape`.
+    public func forward(_ x: Tensor<T>, context: ComputeContext = SerialContext()) throws(LoomError) -> Tensor<T> {
+        try validateInput(x)
+        let pass = Pass(context: context, params: params, training: false, layerCount: layerCount)
+        return try root.forward(x, pass)
+    }
+
+    /// A pass in training mode (dropout active, values saved for backward).
+    public func trainingPass(context: ComputeContext, step: UInt64) -> Pass<T> {
+        Pass(context: context, params: params, training: true, layerCount: layerCount, seed: spec.seed, step: step)
+    }
+
+    /// Training-mode forward on `pass`.
+    public func forward(_ x: Tensor<T>, pass: Pass<T>) throws(LoomError) -> Tensor<T> {
+        try validateInput(x)
+        return try root.forward(x, pass)
+    }
+
+    /// Backward through the whole network: adds dL/dθ into `params.grads` and returns dL/dx.
+    public func backward(_ dy: Tensor<T>, pass: Pass<T>) -> Tensor<T> {
+        root.backward(dy, pass)
+    }
+
+    /// Zeroes the gradients, runs forward and backward for `loss`, and returns the loss and output.
+    public func computeGradients(_ x: Tensor<T>, target: Tensor<T>, loss: LossKind, context: ComputeContext,
+                                 step: UInt64) throws(LoomError) -> (loss: T, output: Tensor<T>) {
+        params.zeroGrads()
+        let pass = trainingPass(context: context, step: step)
+        let y = try forward(x, pass: pass)
+        let (l, g) = try Loss.compute(loss, output: y, target: target)
+        _ = backward(g, pass: pass)
+        return (l, y)
+    }
+
+    /// Every layer, depth first (containers before their children).
+    public var allLayers: [Layer<T>] {
+        var out = [Layer<T>]()
+        func walk(_ l: Layer<T>) { out.append(l); for c in l.children { walk(c) } }
+        for l in root.layers { walk(l) }
+        return out
+    }
+
+    /// Replaces parameter values by name (shapes must match; values must be finite).
+    public func setParameter(_ name: String, _ value: Tensor<T>) throws(LoomError) {
+        guard let i = params.index(of: name) else {
+            throw LoomError(.invalidModel, name, "the network has no parameter of this name")
+        }
+        guard params.values[i].shape == value.shape else {
+            throw LoomError(.shapeMismatch, name, "expected \(Tensor<T>.describe(params.values[i].shape)), got \(Tensor<T>.describe(value.shape))")
+        }
+        if let j = value.firstNonFinite {
+            throw LoomError(.nonFinite, name, "value \(value.data[j].double) at index \(j)")
+        }
+        params.values[i] = value
+    }
+}

@@ -1,0 +1,66 @@
+import LoomCore
+
+/// Every trainable tensor of a network, under a stable name (`layers.3.weight`,
+/// `layers.5.branches.1.bias`), in registry order: the order layers appear in the IR, depth first.
+///
+/// Optimizers, freezing, save/load and (later) tweening all work on this one list, so no layer
+/// type can be skipped by accident.
+public final class ParameterStore<T: LoomFloat> {
+    public private(set) var names: [String] = []
+    public var values: [Tensor<T>] = []
+    public var grads: [Tensor<T>] = []
+    /// Frozen parameters keep their values: their gradients are computed but optimizers skip them.
+    public var frozen: [Bool] = []
+
+    public init() {}
+
+    /// Registers a parameter and returns its index.
+    public func register(_ name: String, _ value: Tensor<T>) -> Int {
+        names.append(name)
+        values.append(value)
+        grads.append(Tensor(zeros: value.shape))
+        frozen.append(false)
+        return names.count - 1
+    }
+
+    public var count: Int { names.count }
+
+    public func index(of name: String) -> Int? {
+        for i in 0..<names.count where names[i] == name { return i }
+        return nil
+    }
+
+    /// Total number of scalar parameters.
+    public var scalarCount: Int { values.reduce(0) { $0 + $1.count } }
+
+    /// Sets every gradient to +0.
+    public func zeroGrads() {
+        for i in 0..<grads.count {
+            grads[i].data.withUnsafeMutableBufferPointer { p in
+                for j in 0..<p.count { p[j] = 0 }
+            }
+        }
+    }
+
+    /// Freezes (or unfreezes) every parameter whose name starts with `prefix`; returns how many.
+    @discardableResult
+    public func setFrozen(_ value: Bool, prefix: String) -> Int {
+        var n = 0
+        for i in 0..<names.count where names[i].hasPrefix(prefix) {
+            let rest = names[i].utf8.dropFirst(prefix.utf8.count)
+            if prefix.isEmpty || rest.isEmpty || rest.first == UInt8(ascii: ".") { frozen[i] = value; n += 1 }
+        }
+        return n
+    }
+
+    /// Hash of every value's name, shape and bits, in registry order.
+    public var bitHash: BitHash {
+        var h = BitHash()
+        for i in 0..<names.count {
+            for b in names[i].utf8 { h.addByte(b) }
+            let t = values[i].bitHash
+            h.addUInt64(t.value)
+        }
+        return h
+    }
+}

@@ -1,0 +1,80 @@
+import LoomCore
+
+/// Dropout: in training, each element is kept when its uniform draw `u ≥ rate` and then scaled
+/// by `scale = T(1 / (1 − rate))` (computed in Double, rounded once); dropped elements become 0.
+/// In inference it is the identity.
+///
+/// The draw for element `i` of the pass's input is `Philox(seed).uniformFloat(stream:
+/// StreamID.of("dropout:" + name, step), index: i)`: a pure function of seed, layer, step and
+/// position, independent of threads.
+public final class DropoutLayer<T: LoomFloat>: Layer<T> {
+    public let rate: Double
+
+    public init(path: String, name: String, id: Int, inputShape: [Int], rate: Double) {
+        self.rate = rate
+        super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: inputShape)
+    }
+
+    public override var typeName: String { "dropout" }
+    public override var summary: String { "rate \(rate)" }
+
+    public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
+        guard pass.training, rate > 0 else {
+            if pass.training { pass.save(id, []) }
+            return x
+        }
+        let rng = Philox(seed: pass.seed)
+        let stream = StreamID.of("dropout:" + name, pass.step)
+        let scale = T(1.0 / (1.0 - rate))
+        let r = Float(rate)
+        var mask = [T](repeating: 0, count: x.count)
+        var y = [T](repeating: 0, count: x.count)
+        for i in 0..<x.count where rng.uniformFloat(stream: stream, index: UInt64(i)) >= r {
+            mask[i] = scale
+            y[i] = x.data[i] * scale
+        }
+        pass.save(id, [Tensor(uncheckedShape: x.shape, data: mask)])
+        return Tensor(uncheckedShape: x.shape, data: y)
+    }
+
+    public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
+        let saved = pass.saved[id]
+        if saved.isEmpty { return dy }
+        let mask = saved[0].data
+        var dx = dy.data
+        for i in 0..<dx.count { dx[i] = mask[i] == 0 ? 0 : dx[i] * mask[i] }
+        return Tensor(uncheckedShape: dy.shape, data: dx)
+    }
+}
+
+/// An activation as a layer of its own.
+public final class ActivationLayer<T: LoomFloat>: Layer<T> {
+    public let activation: Activation
+
+    public init(path: String, name: String, id: Int, inputShape: [Int], activation: Activation) {
+        self.activation = activation
+        super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: inputShape)
+    }
+
+    public override var typeName: String { "activation" }
+    public override var summary: String { activation.name }
+
+    public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
+        let act = activation
+        let y = Tensor(uncheckedShape: x.shape, data: Elementwise.map(pass.context, x.data) { act.apply($0) })
+        pass.save(id, [x, y])
+        return y
+    }
+
+    public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
+        let x = pass.saved[id][0].data, y = pass.saved[id][1].data
+        let act = activation
+        var dx = dy.data
+        dx.withUnsafeMutableBufferPointer { dp in
+            pass.context.parallelRanges(dp.count, minChunk: 4096) { r in
+                for i in r { dp[i] = dp[i] * act.derivative(x: x[i], y: y[i]) }
+            }
+        }
+        return Tensor(uncheckedShape: dy.shape, data: dx)
+    }
+}

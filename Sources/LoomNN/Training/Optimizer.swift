@@ -1,0 +1,143 @@
+import LoomCore
+
+/// Optimizer settings (docs/ir.md). Hyperparameters are Doubles, rounded to the compute type
+/// where they meet tensors.
+public enum OptimizerSpec: Equatable, Sendable {
+    case sgd(lr: Double, momentum: Double, dampening: Double, nesterov: Bool, weightDecay: Double)
+    case adamw(lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double)
+    case rmsprop(lr: Double, alpha: Double, eps: Double, momentum: Double, centered: Bool, weightDecay: Double)
+
+    public var typeName: String {
+        switch self {
+        case .sgd: return "sgd"
+        case .adamw: return "adamw"
+        case .rmsprop: return "rmsprop"
+        }
+    }
+
+    public var lr: Double {
+        switch self {
+        case .sgd(let lr, _, _, _, _), .adamw(let lr, _, _, _, _), .rmsprop(let lr, _, _, _, _, _): return lr
+        }
+    }
+
+    /// Names of the per-parameter state tensors, in storage order.
+    public var slotNames: [String] {
+        switch self {
+        case .sgd: return ["momentum_buffer"]
+        case .adamw: return ["exp_avg", "exp_avg_sq"]
+        case .rmsprop: return ["square_avg", "momentum_buffer", "grad_avg"]
+        }
+    }
+}
+
+/// The update rules of PyTorch's SGD, AdamW and RMSprop, written out as the canonical order
+/// of operations for each element (p parameter, g gradient, all in T):
+///
+/// SGD: `g ← g + wd·p`; momentum: `buf ← g` on the first step, else `buf ← μ·buf + (1−dampening)·g`;
+/// `g ← nesterov ? g + μ·buf : buf`; `p ← p − lr·g`.
+/// AdamW (step k = 1, 2, …): `p ← p·(1 − lr·wd)`; `m ← m + (1−β₁)·(g − m)`;
+/// `v ← v·β₂ + (1−β₂)·(g·g)`; `c₁ = 1 − β₁ᵏ`, `c₂ = 1 − β₂ᵏ` (Double);
+/// `p ← p − (lr/c₁)·(m / (sqrt(v)/sqrt(c₂) + ε))`.
+/// RMSprop: `g ← g + wd·p`; `v ← v·α + (1−α)·(g·g)`; centered: `ḡ ← ḡ + (1−α)·(g − ḡ)`,
+/// `a = sqrt(v − ḡ·ḡ) + ε`, else `a = sqrt(v) + ε`; momentum: `buf ← μ·buf + g/a`, `p ← p − lr·buf`;
+/// else `p ← p − lr·(g/a)`.
+/// Frozen parameters are skipped (their state does not advance).
+public final class Optimizer<T: LoomFloat> {
+    public let spec: OptimizerSpec
+    /// Steps taken so far.
+    public var stepCount: Int = 0
+    /// slots[param][slot], allocated on first use.
+    public var slots: [[Tensor<T>]] = []
+
+    public init(_ spec: OptimizerSpec) { self.spec = spec }
+
+    /// One update of every unfrozen parameter with learning rate `lr` (from a scheduler).
+    public func step(_ params: ParameterStore<T>, lr lrDouble: Double, context: ComputeContext) {
+        if slots.count != params.count {
+            slots = params.values.map { v in spec.slotNames.map { _ in Tensor<T>(zeros: v.shape) } }
+        }
+        let first = stepCount == 0
+        stepCount += 1
+        let k = stepCount
+        let lr = T(lrDouble)
+        for pi in 0..<params.count where !params.frozen[pi] {
+            let n = params.values[pi].count
+            let g = params.grads[pi].data
+            // Take the state out of `slots` so each buffer can be mutated on its own (unique, no copy).
+            var s0 = slots[pi][0].data, s1 = slots[pi].count > 1 ? slots[pi][1].data : [], s2 = slots[pi].count > 2 ? slots[pi][2].data : []
+            slots[pi][0].data = []
+            if slots[pi].count > 1 { slots[pi][1].data = [] }
+            if slots[pi].count > 2 { slots[pi][2].data = [] }
+            defer {
+                slots[pi][0].data = s0
+                if slots[pi].count > 1 { slots[pi][1].data = s1 }
+                if slots[pi].count > 2 { slots[pi][2].data = s2 }
+            }
+            switch spec {
+            case .sgd(_, let mu, let damp, let nesterov, let wd):
+                let muT = T(mu), dampT = T(1 - damp), wdT = T(wd)
+                params.values[pi].data.withUnsafeMutableBufferPointer { p in
+                    s0.withUnsafeMutableBufferPointer { buf in
+                        for i in 0..<n {
+                            var d = g[i]
+                            if wd != 0 { d = d + wdT * p[i] }
+                            if mu != 0 {
+                                buf[i] = first ? d : muT * buf[i] + dampT * d
+                                d = nesterov ? d + muT * buf[i] : buf[i]
+                            }
+                            p[i] = p[i] - lr * d
+                        }
+                    }
+                }
+            case .adamw(_, let b1, let b2, let eps, let wd):
+                let decay = T(1 - lrDouble * wd)
+                let oneMinusB1 = T(1 - b1), b2T = T(b2), oneMinusB2 = T(1 - b2)
+                let c1 = 1 - DetMath.pow(b1, Double(k)), c2 = 1 - DetMath.pow(b2, Double(k))
+                let stepSize = T(lrDouble / c1), c2sqrt = T(c2.squareRoot()), epsT = T(eps)
+                params.values[pi].data.withUnsafeMutableBufferPointer { p in
+                    s0.withUnsafeMutableBufferPointer { m in
+                        s1.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<n {
+                                if wd != 0 { p[i] = p[i] * decay }
+                                m[i] = m[i] + oneMinusB1 * (g[i] - m[i])
+                                v[i] = v[i] * b2T + oneMinusB2 * (g[i] * g[i])
+                                let denom = v[i].squareRoot() / c2sqrt + epsT
+                                p[i] = p[i] - stepSize * (m[i] / denom)
+                            }
+                        }
+                    }
+                }
+            case .rmsprop(_, let alpha, let eps, let mu, let centered, let wd):
+                let aT = T(alpha), oneMinusA = T(1 - alpha), epsT = T(eps), muT = T(mu), wdT = T(wd)
+                params.values[pi].data.withUnsafeMutableBufferPointer { p in
+                    s0.withUnsafeMutableBufferPointer { v in
+                        s1.withUnsafeMutableBufferPointer { buf in
+                            s2.withUnsafeMutableBufferPointer { ga in
+                                for i in 0..<n {
+                                    var d = g[i]
+                                    if wd != 0 { d = d + wdT * p[i] }
+                                    v[i] = v[i] * aT + oneMinusA * (d * d)
+                                    let a: T
+                                    if centered {
+                                        ga[i] = ga[i] + oneMinusA * (d - ga[i])
+                                        a = (v[i] - ga[i] * ga[i]).squareRoot() + epsT
+                                    } else {
+                                        a = v[i].squareRoot() + epsT
+                                    }
+                                    if mu > 0 {
+                                        buf[i] = muT * buf[i] + d / a
+                                        p[i] = p[i] - lr * buf[i]
+                                    } else {
+                                        p[i] = p[i] - lr * (d / a)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        _ = context
+    }
+}
