@@ -329,7 +329,10 @@ struct JSONParser {
             }
             JSONParser.appendUTF8(scalar, to: &out)
         default:
-            throw error("invalid escape sequence '\\\(describeByte(at: pos - 1))' in string", at: start)
+            let what = c >= 0x20 && c < 0x7F
+                ? "'\\" + String(decoding: [c], as: UTF8.self) + "'"
+                : "'\\' followed by byte 0x" + JSONParser.hex(UInt32(c), digits: 2)
+            throw error("invalid escape sequence \(what) in string", at: start)
         }
     }
 

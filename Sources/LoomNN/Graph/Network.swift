@@ -49,8 +49,10 @@ public final class Network<T: LoomFloat> {
     }
 
     /// A pass in training mode (dropout active, values saved for backward).
-    public func trainingPass(context: ComputeContext, step: UInt64) -> Pass<T> {
-        Pass(context: context, params: params, training: true, layerCount: layerCount, seed: spec.seed, step: step)
+    /// `dropout: false` records for backward but keeps dropout off (inference semantics).
+    public func trainingPass(context: ComputeContext, step: UInt64, dropout: Bool = true) -> Pass<T> {
+        Pass(context: context, params: params, training: true, layerCount: layerCount, seed: spec.seed, step: step,
+             dropout: dropout)
     }
 
     /// Training-mode forward on `pass`.

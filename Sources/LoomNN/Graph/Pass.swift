@@ -7,6 +7,8 @@ public final class Pass<T: LoomFloat> {
     public let params: ParameterStore<T>
     /// Training mode: dropout is active and layers record what backward needs.
     public let training: Bool
+    /// Whether dropout drops (true in training unless turned off, e.g. for gradient checks).
+    public let dropout: Bool
     /// Seed and step number for the pass's random streams (dropout).
     public let seed: UInt64
     public let step: UInt64
@@ -14,8 +16,9 @@ public final class Pass<T: LoomFloat> {
     public var saved: [[Tensor<T>]]
 
     public init(context: ComputeContext, params: ParameterStore<T>, training: Bool,
-                layerCount: Int, seed: UInt64 = 0, step: UInt64 = 0) {
+                layerCount: Int, seed: UInt64 = 0, step: UInt64 = 0, dropout: Bool = true) {
         self.context = context
+        self.dropout = training && dropout
         self.params = params
         self.training = training
         self.seed = seed

@@ -19,7 +19,7 @@ public final class DropoutLayer<T: LoomFloat>: Layer<T> {
     public override var summary: String { "rate \(rate)" }
 
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
-        guard pass.training, rate > 0 else {
+        guard pass.dropout, rate > 0 else {
             if pass.training { pass.save(id, []) }
             return x
         }

@@ -1,0 +1,104 @@
+// The few C symbols an Embedded Swift wasm32 module needs, so it has no imports at all.
+// Memory: power-of-two size classes with free lists over memory.grow (never returned).
+// Compiled with -ffreestanding -fno-builtin; no floating point here.
+#include <stddef.h>
+#include <stdint.h>
+
+extern unsigned char __heap_base;
+static uintptr_t heap_top = 0;
+static void *free_lists[48];
+
+typedef struct { uint32_t size_class; uint32_t pad[3]; } header_t;  // 16 bytes keeps 16-byte alignment
+
+static uintptr_t grow_to(uintptr_t end) {
+    uintptr_t have = __builtin_wasm_memory_size(0) * 65536u;
+    if (end > have) {
+        uintptr_t pages = (end - have + 65535u) / 65536u;
+        if (__builtin_wasm_memory_grow(0, pages) == (size_t)-1) return 0;
+    }
+    return 1;
+}
+
+static void *alloc_class(uint32_t c, uintptr_t align) {
+    if (free_lists[c]) {
+        void *p = free_lists[c];
+        free_lists[c] = *(void **)p;
+        return p;
+    }
+    if (heap_top == 0) heap_top = (uintptr_t)&__heap_base;
+    uintptr_t size = (uintptr_t)1 << c;
+    uintptr_t start = (heap_top + sizeof(header_t) + align - 1) & ~(align - 1);
+    uintptr_t end = start + size;
+    if (!grow_to(end)) return 0;
+    heap_top = end;
+    ((header_t *)(start - sizeof(header_t)))->size_class = c;
+    return (void *)start;
+}
+
+int posix_memalign(void **out, size_t align, size_t size) {
+    if (align < 16) align = 16;
+    uint32_t c = 4;
+    while (((size_t)1 << c) < size) c++;
+    void *p = alloc_class(c, align);
+    if (!p) return 12;  // ENOMEM
+    *out = p;
+    return 0;
+}
+
+void *malloc(size_t size) { void *p = 0; posix_memalign(&p, 16, size); return p; }
+
+void free(void *p) {
+    if (!p) return;
+    uint32_t c = ((header_t *)((uintptr_t)p - sizeof(header_t)))->size_class;
+    *(void **)p = free_lists[c];
+    free_lists[c] = p;
+}
+
+void *memcpy(void *d, const void *s, size_t n) {
+    unsigned char *dd = d; const unsigned char *ss = s;
+    while (n--) *dd++ = *ss++;
+    return d;
+}
+
+void *memmove(void *d, const void *s, size_t n) {
+    unsigned char *dd = d; const unsigned char *ss = s;
+    if (dd < ss) { while (n--) *dd++ = *ss++; }
+    else { dd += n; ss += n; while (n--) *--dd = *--ss; }
+    return d;
+}
+
+void *memset(void *d, int v, size_t n) {
+    unsigned char *dd = d;
+    while (n--) *dd++ = (unsigned char)v;
+    return d;
+}
+
+int memcmp(const void *a, const void *b, size_t n) {
+    const unsigned char *x = a, *y = b;
+    for (; n; n--, x++, y++) if (*x != *y) return *x < *y ? -1 : 1;
+    return 0;
+}
+
+size_t strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+
+// Hash seeding only (Dictionary/Set): fixed, so runs are reproducible. Never reaches numbers.
+void arc4random_buf(void *buf, size_t n) {
+    unsigned char *b = buf;
+    uint32_t x = 0x9E3779B9u;
+    while (n--) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; *b++ = (unsigned char)x; }
+}
+
+int putchar(int c) { return c; }
+
+// 128-bit multiply (compiler-rt's __multi3, wasm32 ABI: result through the first pointer,
+// low word first). The standard library's float printing needs it.
+void __multi3(uint64_t *out, uint64_t alo, uint64_t ahi, uint64_t blo, uint64_t bhi) {
+    uint64_t a0 = alo & 0xFFFFFFFFu, a1 = alo >> 32, b0 = blo & 0xFFFFFFFFu, b1 = blo >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xFFFFFFFFu) + (p10 & 0xFFFFFFFFu);
+    uint64_t lo = (p00 & 0xFFFFFFFFu) | (mid << 32);
+    uint64_t hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+    hi += alo * bhi + ahi * blo;
+    out[0] = lo;
+    out[1] = hi;
+}
