@@ -8,21 +8,27 @@ public enum Demo {
       "format": "loom", "version": 1, "name": "digits-mlp", "dtype": "f32", "seed": 2026,
       "input": {"shape": [64]},
       "layers": [
-        {"type": "dense", "units": 128, "activation": "relu"},
-        {"type": "dropout", "rate": 0.1},
-        {"type": "dense", "units": 64, "activation": "gelu"},
-        {"type": "layer_norm"},
+        {"type": "dense", "units": 64, "activation": "tanh"},
         {"type": "dense", "units": 10}
       ],
       "training": {
         "loss": "cross_entropy",
-        "optimizer": {"type": "adamw", "lr": 0.003, "weight_decay": 0.01},
-        "scheduler": {"type": "warmup", "steps": 45, "start_factor": 0.1,
-                      "after": {"type": "cosine", "total_steps": 940, "min_lr": 0.0001}},
-        "epochs": 24, "batch_size": 32, "validation_split": 0.1
+        "optimizer": {"type": "adamw", "lr": 0.01, "weight_decay": 0},
+        "scheduler": {"type": "cosine", "total_steps": 2460, "min_lr": 0.00001},
+        "epochs": 30, "batch_size": 16, "validation_split": 0.1
       }
     }
     """
+
+    static func describe(_ spec: NetworkSpec) -> String {
+        "64 → " + spec.layers.map { l -> String in
+            switch l {
+            case .dense(let u, let a, _): return "dense \(u)" + (a == .linear ? "" : " \(a.name)")
+            case .dropout(let r): return "dropout \(r)"
+            default: return l.typeName
+            }
+        }.joined(separator: " → ")
+    }
 
     public struct Report {
         public var testAccuracy: Double
@@ -32,25 +38,34 @@ public enum Demo {
         public var history: TrainingHistory
     }
 
-    /// Splits the 1797 samples 80/20 by a seeded permutation (stream "demo-test-split").
+    /// A stratified 80/20 split: within each class, a seeded permutation (stream
+    /// "demo-test-split", class) puts the first fifth in the test set. Indices stay in data order.
     public static func split<T: LoomFloat>(_ x: Tensor<T>, _ y: Tensor<T>, seed: UInt64) -> (Tensor<T>, Tensor<T>, Tensor<T>, Tensor<T>) {
-        let n = x.batch
-        let perm = Philox(seed: seed).permutation(n, stream: StreamID.of("demo-test-split"))
-        let nTest = n / 5
-        let test = Array(perm[0..<nTest]), train = Array(perm[nTest...])
+        var train = [Int](), test = [Int]()
+        for cls in 0..<10 {
+            let members = (0..<y.count).filter { Int(y.data[$0].double) == cls }
+            let perm = Philox(seed: seed).permutation(members.count, stream: StreamID.of("demo-test-split", UInt64(cls)))
+            let nTest = members.count / 5
+            for (rank, p) in perm.enumerated() { (rank < nTest ? { test.append(members[p]) } : { train.append(members[p]) })() }
+        }
+        train.sort(); test.sort()
         return (x.gather(batch: train), y.gather(batch: train), x.gather(batch: test), y.gather(batch: test))
     }
 
-    public static func run(context: ComputeContext, savePath: String, log: (String) -> Void,
+    public static func run(context: ComputeContext, savePath: String, networkJSON: String = Demo.networkJSON,
+                           log: (String) -> Void,
                            progress: ((BatchProgress) -> Void)? = nil,
                            epochEnd: ((EpochReport) -> Void)? = nil) throws(LoomError) -> Report {
-        let spec = try IRDecoder.decode(json: networkJSON, source: "demo")
+        let spec = try IRDecoder.decode(json: networkJSON, source: "demo network")
         let net = try Network<Float>(spec)
         let (x, y) = Digits.load(as: Float.self)
         let (xTrain, yTrain, xTest, yTest) = split(x, y, seed: spec.seed)
         log("digits: \(x.batch) samples of 8×8 pixels, \(xTrain.batch) for training (10% of them held out for validation), \(xTest.batch) for testing")
-        log("network: 64 → dense 128 relu → dropout 0.1 → dense 64 gelu → layer_norm → dense 10 (\(net.params.scalarCount) parameters), AdamW + warm-up + cosine, \(context.threads) thread(s)")
-        let trainer = Trainer(network: net, spec: spec.training!, context: context)
+        guard net.inputShape == [64], net.outputShape == [10], let training = spec.training else {
+            throw LoomError(.invalidIR, "demo network", "must map [64] pixels to [10] logits and have a training block")
+        }
+        log("network: \(describe(spec)) (\(net.params.scalarCount) parameters), \(training.optimizer.typeName), \(context.threads) thread(s)")
+        let trainer = Trainer(network: net, spec: training, context: context)
         let history = try trainer.fit(inputs: xTrain, targets: yTrain, progress: progress, epochEnd: epochEnd)
         let (_, acc) = try trainer.evaluate(xTest, yTest)
         let out = try net.forward(xTest, context: context)

@@ -11,10 +11,13 @@ extension LoomCommand {
         @OptionGroup var threadOption: ThreadOption
         @Option(name: .long, help: "Where to save the trained model.")
         var save: String = "loom-demo-digits.json"
+        @Option(name: .long, help: "Train your own network instead (IR with a training block; [64] → [10]).")
+        var config: String?
 
         func run() throws {
             let ctx = try threadOption.context()
-            let report = try Loom.Demo.run(context: ctx, savePath: save, log: { out($0) },
+            let json = try config.map { try FileIO.readText($0) } ?? Loom.Demo.networkJSON
+            let report = try Loom.Demo.run(context: ctx, savePath: save, networkJSON: json, log: { out($0) },
                                            progress: { ProgressBar.render($0) },
                                            epochEnd: { ProgressBar.clear(); out(epochLine($0)) })
             out("")
