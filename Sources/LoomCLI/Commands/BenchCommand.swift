@@ -53,6 +53,22 @@ extension LoomCommand {
                     bestF = Swift.min(bestF, t1 - t0)
                     bestB = Swift.min(bestB, t2 - t1)
                 }
+                // The bare product with the forward's layout (x · Wᵀ), to separate kernel from layer cost.
+                var c = [T](repeating: 0, count: n * n)
+                var bestG = Double.infinity
+                for _ in 0..<repeats {
+                    let t0 = Bench.now()
+                    x.data.withUnsafeBufferPointer { xp in
+                        net.params.values[0].data.withUnsafeBufferPointer { wp in
+                            c.withUnsafeMutableBufferPointer { cp in
+                                Gemm.run(ctx, GemmProblem(m: n, n: n, k: n, a: xp.baseAddress!, rsA: n, csA: 1,
+                                                          b: wp.baseAddress!, rsB: 1, csB: n, c: cp.baseAddress!, ldc: n, accumulate: false))
+                            }
+                        }
+                    }
+                    bestG = Swift.min(bestG, Bench.now() - t0)
+                }
+                out("gemm_xwt \(T.dtype.name) n=\(n) threads=\(ctx.threads) seconds=\(bestG) gflops=\(flops / bestG / 1e9)")
                 // Backward is two products (dW and dX): 2× the forward FLOPs.
                 out("dense_forward \(T.dtype.name) n=\(n) threads=\(ctx.threads) seconds=\(bestF) gflops=\(flops / bestF / 1e9)")
                 out("dense_backward \(T.dtype.name) n=\(n) threads=\(ctx.threads) seconds=\(bestB) gflops=\(2 * flops / bestB / 1e9)")

@@ -9,6 +9,7 @@
 /// Parallel and SIMD versions split or vectorise across `i` and `j` only, so results do not
 /// depend on the thread count, the tiling or the rows that share a batch.
 public enum ReferenceGemm {
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public static func run<T: LoomFloat>(_ p: GemmProblem<T>) {
         if p.m == 0 || p.n == 0 { return }
         for i in 0..<p.m {
@@ -31,6 +32,7 @@ public enum ReferenceGemm {
 public enum Gemm {
     /// Runs `p` on `context`, split across its threads by rows (or by columns when there are
     /// few rows). Every split gives the bits of `ReferenceGemm.run(p)`.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public static func run<T: LoomFloat>(_ context: ComputeContext, _ p: GemmProblem<T>) {
         if p.m == 0 || p.n == 0 { return }
         let work = p.m * p.n * Swift.max(p.k, 1)

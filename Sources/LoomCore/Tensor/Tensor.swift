@@ -61,6 +61,7 @@ public struct Tensor<T: LoomFloat>: Equatable {
     }
 
     /// Rows `range` of the batch axis.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func batchSlice(_ range: Range<Int>) -> Tensor {
         let per = shape.count > 1 ? Tensor.count(of: Array(shape.dropFirst())) : 1
         var s = shape
@@ -69,6 +70,7 @@ public struct Tensor<T: LoomFloat>: Equatable {
     }
 
     /// Samples `indices` of the batch axis, in that order.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func gather(batch indices: [Int]) -> Tensor {
         let per = shape.count > 1 ? Tensor.count(of: Array(shape.dropFirst())) : 1
         var out = [T]()
@@ -89,6 +91,7 @@ public struct Tensor<T: LoomFloat>: Equatable {
     }
 
     /// Index of the first non-finite value, if any.
+    @inlinable
     public var firstNonFinite: Int? {
         for i in 0..<data.count where !data[i].isFinite { return i }
         return nil

@@ -70,6 +70,7 @@ public enum Activation: Equatable, Sendable {
 
     /// y = f(x).
     @inline(__always)
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func apply<T: LoomFloat>(_ x: T) -> T {
         switch self {
         case .linear: return x

@@ -6,6 +6,7 @@ import LoomCore
 public enum Init {
     /// U(−bound, bound): `(2u − 1)·bound` computed in Double with u = `uniformDouble`, then
     /// rounded to T.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public static func uniform<T: LoomFloat>(_ shape: [Int], bound: Double, seed: UInt64, name: String) -> Tensor<T> {
         let rng = Philox(seed: seed)
         let stream = StreamID.of("init:" + name)
@@ -19,6 +20,7 @@ public enum Init {
     }
 
     /// N(0, std²) by Box–Muller from two uniforms (project math only).
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public static func normal<T: LoomFloat>(_ shape: [Int], std: Double, seed: UInt64, name: String) -> Tensor<T> {
         let rng = Philox(seed: seed)
         let stream = StreamID.of("init:" + name)

@@ -32,6 +32,7 @@ public final class Network<T: LoomFloat> {
     public var outputShape: [Int] { root.outputShape }
 
     /// Checks that `x` is `[batch] + inputShape` with finite values.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func validateInput(_ x: Tensor<T>) throws(LoomError) {
         guard x.rank == inputShape.count + 1, Array(x.shape.dropFirst()) == inputShape, x.batch > 0 else {
             throw LoomError(.shapeMismatch, "input", "expected [batch, \(inputShape.map { String($0) }.joined(separator: ", "))], got \(Tensor<T>.describe(x.shape))")
@@ -42,6 +43,7 @@ public final class Network<T: LoomFloat> {
     }
 
     /// Inference: `[batch] + inputShape` → `[batch] + outputShape`.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func forward(_ x: Tensor<T>, context: ComputeContext = SerialContext()) throws(LoomError) -> Tensor<T> {
         try validateInput(x)
         let pass = Pass(context: context, params: params, training: false, layerCount: layerCount)
@@ -56,12 +58,14 @@ public final class Network<T: LoomFloat> {
     }
 
     /// Training-mode forward on `pass`.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func forward(_ x: Tensor<T>, pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         try validateInput(x)
         return try root.forward(x, pass)
     }
 
     /// Backward through the whole network: adds dL/dθ into `params.grads` and returns dL/dx.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func backward(_ dy: Tensor<T>, pass: Pass<T>) -> Tensor<T> {
         root.backward(dy, pass)
     }

@@ -34,6 +34,7 @@ public final class ParameterStore<T: LoomFloat> {
     public var scalarCount: Int { values.reduce(0) { $0 + $1.count } }
 
     /// Sets every gradient to +0.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func zeroGrads() {
         for i in 0..<grads.count {
             grads[i].data.withUnsafeMutableBufferPointer { p in

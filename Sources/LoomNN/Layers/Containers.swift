@@ -15,12 +15,14 @@ public final class SequentialLayer<T: LoomFloat>: Layer<T> {
     public override var summary: String { "\(layers.count) layers" }
     public override var children: [Layer<T>] { layers }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         var h = x
         for l in layers { h = try l.forward(h, pass) }
         return h
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         var g = dy
         for l in layers.reversed() { g = l.backward(g, pass) }
@@ -41,11 +43,13 @@ public final class ResidualLayer<T: LoomFloat>: Layer<T> {
     public override var summary: String { "x + block(\(block.layers.count) layers)" }
     public override var children: [Layer<T>] { block.layers }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         let h = try block.forward(x, pass)
         return Elementwise.add(pass.context, x, h)
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         let g = block.backward(dy, pass)
         return Elementwise.add(pass.context, dy, g)

@@ -40,6 +40,7 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
     }
     public override var parameterIndices: [Int] { biasIndex.map { [weightIndex, $0] } ?? [weightIndex] }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         let rows = x.rows
         var pre = [T](repeating: 0, count: rows * units)
@@ -74,6 +75,7 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
         return y
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         let saved = pass.saved[id]
         let x = saved[0]
@@ -107,13 +109,13 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
             }
         }
         if let bi = biasIndex {
+            // db[o] += g[0,o] + g[1,o] + … (rows in order); rows outer keeps memory access contiguous.
             g.withUnsafeBufferPointer { gp in
                 pass.params.grads[bi].data.withUnsafeMutableBufferPointer { dbp in
-                    ctx.parallelRanges(units, minChunk: 64) { r in
-                        for o in r {
-                            var acc = dbp[o]
-                            for row in 0..<rows { acc += gp[row * units + o] }
-                            dbp[o] = acc
+                    ctx.parallelRanges(units, minChunk: 256) { r in
+                        for row in 0..<rows {
+                            let base = row * units
+                            for o in r { dbp[o] += gp[base + o] }
                         }
                     }
                 }

@@ -18,6 +18,7 @@ public final class DropoutLayer<T: LoomFloat>: Layer<T> {
     public override var typeName: String { "dropout" }
     public override var summary: String { "rate \(rate)" }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         guard pass.dropout, rate > 0 else {
             if pass.training { pass.save(id, []) }
@@ -37,6 +38,7 @@ public final class DropoutLayer<T: LoomFloat>: Layer<T> {
         return Tensor(uncheckedShape: x.shape, data: y)
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         let saved = pass.saved[id]
         if saved.isEmpty { return dy }
@@ -59,6 +61,7 @@ public final class ActivationLayer<T: LoomFloat>: Layer<T> {
     public override var typeName: String { "activation" }
     public override var summary: String { activation.name }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         let act = activation
         let y = Tensor(uncheckedShape: x.shape, data: Elementwise.map(pass.context, x.data) { act.apply($0) })
@@ -66,6 +69,7 @@ public final class ActivationLayer<T: LoomFloat>: Layer<T> {
         return y
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         let x = pass.saved[id][0].data, y = pass.saved[id][1].data
         let act = activation

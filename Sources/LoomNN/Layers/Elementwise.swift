@@ -4,6 +4,7 @@ import LoomCore
 /// inputs, so the split never changes a bit.
 enum Elementwise {
     /// out[i] = f(x[i]), split across the context's threads.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     static func map<T: LoomFloat>(_ ctx: ComputeContext, _ x: [T], _ f: (T) -> T) -> [T] {
         var out = [T](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { xp in
@@ -17,6 +18,7 @@ enum Elementwise {
     }
 
     /// out[i] = f(a[i], b[i]).
+    @_specialize(where T == Float) @_specialize(where T == Double)
     static func zip<T: LoomFloat>(_ ctx: ComputeContext, _ a: [T], _ b: [T], _ f: (T, T) -> T) -> [T] {
         precondition(a.count == b.count)
         var out = [T](repeating: 0, count: a.count)
@@ -33,6 +35,7 @@ enum Elementwise {
     }
 
     /// Runs `body(row, inputRow, outputRow)` for every row of width `inWidth` → `outWidth`.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     static func rows<T: LoomFloat>(_ ctx: ComputeContext, rows: Int, inWidth: Int, outWidth: Int, _ x: [T],
                                    _ body: (Int, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) -> [T] {
         var out = [T](repeating: 0, count: rows * outWidth)
@@ -51,6 +54,7 @@ enum Elementwise {
     }
 
     /// a + b elementwise (IEEE addition is commutative, so the order of operands is irrelevant).
+    @_specialize(where T == Float) @_specialize(where T == Double)
     static func add<T: LoomFloat>(_ ctx: ComputeContext, _ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
         Tensor(uncheckedShape: a.shape, data: zip(ctx, a.data, b.data) { $0 + $1 })
     }

@@ -21,6 +21,7 @@ public final class EmbeddingLayer<T: LoomFloat>: Layer<T> {
     public override var summary: String { "vocab \(vocab) dim \(dim)" }
     public override var parameterIndices: [Int] { [weightIndex] }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         var ids = [Int](repeating: 0, count: x.count)
         for i in 0..<x.count {
@@ -39,6 +40,7 @@ public final class EmbeddingLayer<T: LoomFloat>: Layer<T> {
         return Tensor(uncheckedShape: x.shape + [dim], data: out)
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         let ids = pass.saved[id][0].data
         let dim = self.dim

@@ -29,6 +29,7 @@ public final class NormLayer<T: LoomFloat>: Layer<T> {
     public override var summary: String { "features \(features) eps \(epsilon)" + (weightIndex == nil ? " no-affine" : "") }
     public override var parameterIndices: [Int] { [weightIndex, biasIndex].compactMap { $0 } }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         let f = features, eps = T(epsilon), rms = self.rms
         let fT = T(f)
@@ -68,6 +69,7 @@ public final class NormLayer<T: LoomFloat>: Layer<T> {
         return Tensor(uncheckedShape: x.shape, data: y)
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         let xhat = pass.saved[id][0].data, rstd = pass.saved[id][1].data
         let f = features, fT = T(f), rms = self.rms

@@ -42,6 +42,7 @@ public final class ParallelLayer<T: LoomFloat>: Layer<T> {
     public override var summary: String { "\(branches.count) branches, \(mode.rawValue)" }
     public override var children: [Layer<T>] { branches + (gate.map { [$0] } ?? []) }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         var outs = [Tensor<T>]()
         outs.reserveCapacity(branches.count)
@@ -98,6 +99,7 @@ public final class ParallelLayer<T: LoomFloat>: Layer<T> {
         }
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         let ctx = pass.context
         var branchGrads = [Tensor<T>]()

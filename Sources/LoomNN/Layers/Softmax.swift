@@ -25,6 +25,7 @@ public enum SoftmaxVariant: Equatable, Sendable {
 /// (masked: 0); `s = e₀ + e₁ + …` (in order); `y_i = e_i / s`.
 /// Backward: `c = fma-chain Σ dy_i·y_i`; `dx_i = y_i·(dy_i − c)` (then `/ T`).
 public enum SoftmaxKernel {
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public static func forward<T: LoomFloat>(_ xi: UnsafePointer<T>, _ yo: UnsafeMutablePointer<T>, n: Int,
                                              temperature: T?, mask: [Bool]?) {
         var m = -T.infinity
@@ -44,6 +45,7 @@ public enum SoftmaxKernel {
         for i in 0..<n { yo[i] = yo[i] / s }
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public static func backward<T: LoomFloat>(_ dy: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
                                               n: Int, temperature: T?) {
         var c: T = 0
@@ -78,6 +80,7 @@ public final class SoftmaxLayer<T: LoomFloat>: Layer<T> {
     var temperature: T? { if case .temperature(let t) = variant { return T(t) } else { return nil } }
     var mask: [Bool]? { if case .masked(let m) = variant { return m } else { return nil } }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         let g = groupSize
         let groups = g == 0 ? 0 : x.count / g
@@ -90,6 +93,7 @@ public final class SoftmaxLayer<T: LoomFloat>: Layer<T> {
         return out
     }
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         let y = pass.saved[id][0].data
         let g = groupSize

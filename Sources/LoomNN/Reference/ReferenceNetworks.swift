@@ -121,6 +121,7 @@ public enum ReferenceNetworks {
 
     /// Runs one case in type T on `context`: the forward hash of a batch of 8, and the hash of
     /// every parameter after 20 training steps (batches of 8 cycling over 32 samples).
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public static func run<T: LoomFloat>(_ c: Case, as: T.Type, context: ComputeContext) throws(LoomError) -> (forward: String, trained: String) {
         let net = try Network<T>(c.spec)
         let x = input(c, batch: forwardBatch, as: T.self)

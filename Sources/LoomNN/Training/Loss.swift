@@ -18,6 +18,7 @@ public enum LossKind: String, Sendable, CaseIterable {
 }
 
 public enum Loss {
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public static func compute<T: LoomFloat>(_ kind: LossKind, output y: Tensor<T>, target t: Tensor<T>,
                                              path: String = "target") throws(LoomError) -> (loss: T, grad: Tensor<T>) {
         switch kind {
@@ -107,6 +108,7 @@ public enum GradientClip: Equatable, Sendable {
     /// `‖g‖₂ = sqrt(Σ over parameters in registry order of (fma-chain Σ g²))` in Double.
     case norm(Double)
 
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func apply<T: LoomFloat>(_ params: ParameterStore<T>) {
         switch self {
         case .value(let v):

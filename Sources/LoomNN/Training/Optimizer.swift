@@ -53,6 +53,7 @@ public final class Optimizer<T: LoomFloat> {
     public init(_ spec: OptimizerSpec) { self.spec = spec }
 
     /// One update of every unfrozen parameter with learning rate `lr` (from a scheduler).
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func step(_ params: ParameterStore<T>, lr lrDouble: Double, context: ComputeContext) {
         if slots.count != params.count {
             slots = params.values.map { v in spec.slotNames.map { _ in Tensor<T>(zeros: v.shape) } }

@@ -75,6 +75,7 @@ public final class Trainer<T: LoomFloat> {
 
     /// One optimizer step on one batch; returns the batch loss.
     @discardableResult
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func step(_ x: Tensor<T>, _ t: Tensor<T>) throws(LoomError) -> (loss: T, output: Tensor<T>) {
         let r = try network.computeGradients(x, target: t, loss: spec.loss, context: context, step: UInt64(globalStep))
         guard r.loss.isFinite else {
