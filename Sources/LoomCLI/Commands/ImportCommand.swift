@@ -13,8 +13,10 @@ extension LoomCommand {
         @Flag(name: .long, help: "Reproduce the original's quirks: relu/linear/none = ReLU ×1.1, implicit residuals, residual = activation.")
         var legacySemantics = false
         @Option(name: .long, help: "Which model of a bundle, counted from 0 in file order.") var model: Int = 0
+        @OptionGroup var threadOption: ThreadOption
 
         func run() throws {
+            _ = try threadOption.context()  // accepted for uniformity; importing computes nothing
             let root = try ModelCodec.parse(try FileIO.readText(legacy), source: legacy)
             let imp = try LegacyImporter.convert(root, options: LegacyOptions(legacySemantics: legacySemantics), modelIndex: model)
             for n in imp.notes { out("note: \(n)") }

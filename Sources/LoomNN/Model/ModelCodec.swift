@@ -60,6 +60,7 @@ public enum ModelCodec {
             var s = JSONObject()
             s.set("type", .string(opt.spec.typeName))
             s.set("step", .number(JSONNumber(opt.stepCount)))
+            s.set("parameter_steps", .array(opt.parameterSteps.map { .number(JSONNumber($0)) }))
             var slots = JSONObject()
             let names = opt.spec.slotNames
             for p in 0..<opt.slots.count {
@@ -101,6 +102,15 @@ public enum ModelCodec {
             }
             let opt = Optimizer<T>(trainingSpec.optimizer)
             opt.stepCount = try f.int("step", min: 0)
+            if let ps = try f.array("parameter_steps") {
+                guard ps.count == net.params.count else {
+                    throw LoomError(.invalidModel, "optimizer_state.parameter_steps", "has \(ps.count) entries for \(net.params.count) parameters")
+                }
+                opt.parameterSteps = []
+                for (i, v) in ps.enumerated() { opt.parameterSteps.append(try IRFields.int(v, path: "optimizer_state.parameter_steps[\(i)]", min: 0)) }
+            } else {
+                opt.parameterSteps = [Int](repeating: opt.stepCount, count: net.params.count)
+            }
             guard let slotsV = f.value("slots")?.objectValue else { throw LoomError(.invalidModel, "optimizer_state.slots", "is required") }
             try f.finish()
             let names = opt.spec.slotNames

@@ -45,8 +45,11 @@ public enum OptimizerSpec: Equatable, Sendable {
 /// Frozen parameters are skipped (their state does not advance).
 public final class Optimizer<T: LoomFloat> {
     public let spec: OptimizerSpec
-    /// Steps taken so far.
+    /// Optimizer steps taken so far (the scheduler's clock).
     public var stepCount: Int = 0
+    /// Updates each parameter has received (frozen parameters do not advance, as in PyTorch,
+    /// where a parameter without a gradient keeps its own step count and state).
+    public var parameterSteps: [Int] = []
     /// slots[param][slot], allocated on first use.
     public var slots: [[Tensor<T>]] = []
 
@@ -58,11 +61,13 @@ public final class Optimizer<T: LoomFloat> {
         if slots.count != params.count {
             slots = params.values.map { v in spec.slotNames.map { _ in Tensor<T>(zeros: v.shape) } }
         }
-        let first = stepCount == 0
+        if parameterSteps.count != params.count { parameterSteps = [Int](repeating: stepCount, count: params.count) }
         stepCount += 1
-        let k = stepCount
         let lr = T(lrDouble)
         for pi in 0..<params.count where !params.frozen[pi] {
+            let first = parameterSteps[pi] == 0
+            parameterSteps[pi] += 1
+            let k = parameterSteps[pi]
             let n = params.values[pi].count
             let g = params.grads[pi].data
             // Take the state out of `slots` so each buffer can be mutated on its own (unique, no copy).
