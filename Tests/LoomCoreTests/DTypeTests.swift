@@ -4,14 +4,9 @@ import XCTest
 
 /// SplitMix64: a small deterministic generator for test inputs.
 private struct TestRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var source: PhiloxSequence
+    init(state: UInt64) { source = PhiloxSequence(seed: state) }
+    mutating func next() -> UInt64 { source.next() }
     /// A random double with a random sign and exponent in `exps`.
     mutating func double(exponents exps: ClosedRange<Int>) -> Double {
         let span = UInt64(exps.upperBound - exps.lowerBound + 1)

@@ -15,14 +15,9 @@ final class DetMathTests: XCTestCase {
     #endif
 
     struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var source: PhiloxSequence
+        init(state: UInt64) { source = PhiloxSequence(seed: state) }
+        mutating func next() -> UInt64 { source.next() }
         mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
         mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * unit() }
         /// Random finite double with |x| in [2^e0, 2^e1), random sign if `signed`.

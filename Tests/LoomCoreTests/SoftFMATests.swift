@@ -10,14 +10,9 @@ final class SoftFMATests: XCTestCase {
     #endif
 
     struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var source: PhiloxSequence
+        init(state: UInt64) { source = PhiloxSequence(seed: state) }
+        mutating func next() -> UInt64 { source.next() }
         mutating func double(exponentIn r: ClosedRange<Int>) -> Double {
             let e = Int(next() % UInt64(r.count)) + r.lowerBound
             let m = next() & 0x000F_FFFF_FFFF_FFFF

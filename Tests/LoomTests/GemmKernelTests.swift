@@ -6,18 +6,14 @@
 // bits (NaNs compare equal to each other; their payloads are not part of the contract).
 
 import CLoomKernels
+import LoomCore
 import XCTest
 
 /// Deterministic SplitMix64 stream for test data.
 fileprivate struct TestRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var source: PhiloxSequence
+    init(state: UInt64) { source = PhiloxSequence(seed: state) }
+    mutating func next() -> UInt64 { source.next() }
     mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     /// Uniform in [-1, 1) with a random binary exponent spread, so rounding differs between elements.
     mutating func unit() -> Double { Double(Int64(bitPattern: next()) >> 11) * 0x1p-52 }

@@ -103,3 +103,23 @@ public enum StreamID {
         return h.value
     }
 }
+
+/// Sequential draws from one Philox stream, for code that wants "the next number" (test data,
+/// sampling loops). Value i of the sequence is `(u(2i) << 32) | u(2i+1)` of the stream.
+public struct PhiloxSequence: Sendable {
+    public let generator: Philox
+    public let stream: UInt64
+    public private(set) var position: UInt64 = 0
+
+    public init(seed: UInt64, stream: UInt64 = 0) {
+        generator = Philox(seed: seed)
+        self.stream = stream
+    }
+
+    public mutating func next() -> UInt64 {
+        let hi = UInt64(generator.uint32(stream: stream, index: 2 &* position))
+        let lo = UInt64(generator.uint32(stream: stream, index: 2 &* position &+ 1))
+        position &+= 1
+        return (hi << 32) | lo
+    }
+}
