@@ -70,6 +70,12 @@ final class IRTests: XCTestCase {
         expectError(net("{\"type\": \"sequential\", \"layers\": [{\"type\": \"parallel\", \"combine\": \"filter\", \"branches\": [{\"type\": \"dense\", \"units\": 3}, {\"type\": \"dense\", \"units\": 3}], \"gate\": {\"type\": \"dense\", \"units\": 3}}]}"),
                     .shapeMismatch, path: "layers[0].layers[0].gate")
         expectError(net("{\"type\": \"dropout\", \"rate\": 1.5}"), .invalidIR, path: "layers[0].rate")
+        // Absurd sizes are refused before any allocation.
+        expectError(net("{\"type\": \"dense\", \"units\": 4000000000000}"), .invalidIR, path: "layers[0].units", contains: "2^31")
+        expectError(net("{\"type\": \"dense\", \"units\": 9223372036854775807}"), .invalidIR, path: "layers[0].units")
+        expectError(net("{\"type\": \"embedding\", \"vocab_size\": 100000000, \"dim\": 100000}"), .invalidIR, path: "layers[0]")
+        expectError(net("{\"type\": \"dense\", \"units\": 2}", input: "[100000, 100000, 100000]"), .invalidIR, path: "input.shape")
+        expectError(net("{\"type\": \"dense\", \"units\": 99999999999999999999999}"), .invalidIR, path: "layers[0].units")
         expectError(net("{\"type\": \"dense\", \"units\": 2}", input: "[]"), .invalidIR, path: "input.shape")
         expectError("{\"format\": \"loom\", \"version\": 1, \"input\": {\"shape\": [2]}, \"layers\": [{\"type\": \"dense\", \"units\": 2}], \"training\": {\"optimizer\": {\"type\": \"adam\"}}}",
                     .invalidIR, path: "training.optimizer.type")

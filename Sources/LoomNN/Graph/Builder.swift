@@ -23,7 +23,31 @@ struct Builder<T: LoomFloat> {
         return SequentialLayer(path: path, name: name, id: id, inputShape: input, layers: layers, kind: kind)
     }
 
+    /// The most elements one tensor (a parameter, or one sample's activations) may have: 2³¹
+    /// (2³¹ − 1 where `Int` has 32 bits, as on wasm32). Larger requests are refused before anything
+    /// is allocated, so an absurd size in a file is an error, not a crash.
+    static var maxElements: Int { Int.bitWidth > 32 ? Int(truncatingIfNeeded: Int64(1) << 31) : Int.max }
+
+    /// The element count of `dims`, or an error naming `path` when it overflows or exceeds the limit.
+    static func checkedCount(_ dims: [Int], path: String, what: String) throws(LoomError) -> Int {
+        var n = 1
+        for d in dims {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= maxElements else {
+                throw LoomError(.invalidIR, path, "\(what) \(Tensor<T>.describe(dims)) has more than 2^31 elements")
+            }
+            n = p
+        }
+        return n
+    }
+
     mutating func build(_ spec: LayerSpec, path: String, name: String, input: [Int]) throws(LoomError) -> Layer<T> {
+        let layer = try buildUnchecked(spec, path: path, name: name, input: input)
+        _ = try Builder.checkedCount(layer.outputShape, path: path, what: "the output of one sample,")
+        return layer
+    }
+
+    mutating func buildUnchecked(_ spec: LayerSpec, path: String, name: String, input: [Int]) throws(LoomError) -> Layer<T> {
         let features = input.last ?? 0
         func needFeatures() throws(LoomError) {
             guard !input.isEmpty, features > 0 else {
@@ -34,16 +58,19 @@ struct Builder<T: LoomFloat> {
         case .dense(let units, let act, let bias):
             try needFeatures()
             guard units > 0 else { throw LoomError(.invalidIR, path + ".units", "must be a positive integer, got \(units)") }
+            _ = try Builder.checkedCount([units, features], path: path + ".units", what: "the weight")
             return DenseLayer(path: path, name: name, id: takeID(), inputShape: input, units: units, activation: act,
                               bias: bias, stitch: false, params: params, seed: seed)
         case .stitch(let units, let bias):
             try needFeatures()
             guard units > 0 else { throw LoomError(.invalidIR, path + ".units", "must be a positive integer, got \(units)") }
+            _ = try Builder.checkedCount([units, features], path: path + ".units", what: "the weight")
             return DenseLayer(path: path, name: name, id: takeID(), inputShape: input, units: units, activation: .linear,
                               bias: bias, stitch: true, params: params, seed: seed)
         case .embedding(let vocab, let dim):
             guard vocab > 0 else { throw LoomError(.invalidIR, path + ".vocab_size", "must be a positive integer, got \(vocab)") }
             guard dim > 0 else { throw LoomError(.invalidIR, path + ".dim", "must be a positive integer, got \(dim)") }
+            _ = try Builder.checkedCount([vocab, dim], path: path, what: "the embedding table")
             return EmbeddingLayer(path: path, name: name, id: takeID(), inputShape: input, vocab: vocab, dim: dim,
                                   params: params, seed: seed)
         case .layerNorm(let eps, let affine), .rmsNorm(let eps, let affine):

@@ -19,6 +19,7 @@ public final class Network<T: LoomFloat> {
             throw LoomError(.invalidIR, "input.shape", "must be a non-empty list of positive sizes")
         }
         guard !spec.layers.isEmpty else { throw LoomError(.invalidIR, "layers", "must not be empty") }
+        _ = try Builder<T>.checkedCount(spec.inputShape, path: "input.shape", what: "one sample")
         self.spec = spec
         let params = ParameterStore<T>()
         var builder = Builder<T>(params: params, seed: spec.seed)
