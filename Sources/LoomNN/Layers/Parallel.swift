@@ -62,7 +62,6 @@ public final class ParallelLayer<T: LoomFloat>: Layer<T> {
             }
             var shape = x.shape
             shape[shape.count - 1] = total
-            if pass.training { pass.save(id, []) }
             return Tensor(uncheckedShape: shape, data: y)
         case .add, .average:
             var acc = outs[0]
@@ -71,7 +70,6 @@ public final class ParallelLayer<T: LoomFloat>: Layer<T> {
                 let inv = T(1.0 / Double(outs.count))
                 acc = Tensor(uncheckedShape: acc.shape, data: Elementwise.map(ctx, acc.data) { $0 * inv })
             }
-            if pass.training { pass.save(id, []) }
             return acc
         case .multiply:
             var acc = outs[0]
@@ -107,7 +105,7 @@ public final class ParallelLayer<T: LoomFloat>: Layer<T> {
         case .concat, .gridScatter:
             let rows = dy.rows
             let total = widths.reduce(0, +)
-            branchGrads = branches.map { Tensor(zeros: $0.outputShape.isEmpty ? [rows] : [rows] + [$0.outputShape.last!]) }
+            branchGrads = [Tensor<T>](repeating: dy, count: branches.count)  // each slot is replaced below
             var offset = 0
             for bi in order {
                 let w = widths[bi]
