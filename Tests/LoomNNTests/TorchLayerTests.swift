@@ -6,27 +6,6 @@ import XCTest
 /// scripts/fixtures/torch_layers.py): forward output, input gradient and parameter gradients of
 /// L = Σ output·grad_output, in f64 (tight) and f32 (loose).
 final class TorchLayerTests: XCTestCase {
-    func check<T: LoomFloat>(_ c: JSONValue, as: T.Type, rtol: Double, atol: Double) throws {
-        let name = c["name"]!.stringValue!
-        let net = try Fixture.network(c, as: T.self)
-        let x: Tensor<T> = Fixture.tensor(c["input"], as: T.self)
-        let y = try net.forward(x)
-        assertClose(y, Fixture.tensor(c["output"], as: T.self), rtol: rtol, atol: atol, "\(name) output (\(T.dtype.name))")
-        net.params.zeroGrads()
-        let pass = net.trainingPass(context: SerialContext(), step: 0, dropout: false)
-        let y2 = try net.forward(x, pass: pass)
-        XCTAssertEqual(bits(y2), bits(y), "\(name): training-mode forward differs from inference")
-        let dx = net.backward(Fixture.tensor(c["grad_output"], as: T.self), pass: pass)
-        if let gi = c["grad_input"] {
-            assertClose(dx, Fixture.tensor(gi, as: T.self), rtol: rtol, atol: atol, "\(name) grad_input (\(T.dtype.name))")
-        }
-        let pg = c["param_grads"]!.objectValue!
-        for k in pg.keys {
-            let i = try XCTUnwrap(net.params.index(of: k), "\(name): parameter \(k)")
-            assertClose(net.params.grads[i], Fixture.tensor(pg[k], as: T.self), rtol: rtol, atol: atol, "\(name) grad \(k) (\(T.dtype.name))")
-        }
-    }
-
     func cases() throws -> [JSONValue] {
         let cases = try Fixture.json("Fixtures/torch/layers.json")["cases"]!.arrayValue!
         XCTAssertGreaterThan(cases.count, 50)
@@ -34,14 +13,14 @@ final class TorchLayerTests: XCTestCase {
     }
 
     func testF64AgainstPyTorch() throws {
-        for c in try cases() { try check(c, as: Double.self, rtol: 1e-9, atol: 1e-12) }
+        for c in try cases() { try checkAgainstTorch(c, as: Double.self, rtol: 1e-9, atol: 1e-12) }
     }
 
     func testF32AgainstPyTorch() throws {
-        for c in try cases() { try check(c, as: Float.self, rtol: 2e-4, atol: 2e-5) }
+        for c in try cases() { try checkAgainstTorch(c, as: Float.self, rtol: 2e-4, atol: 2e-5) }
     }
 
-    /// The fixtures cover every layer type, activation and combine mode of the IR.
+    /// The fixtures (all Fixtures/torch/*.json files) cover every layer type, activation and combine mode of the IR.
     func testFixturesCoverTheIR() throws {
         var types = Set<String>(), acts = Set<String>(), modes = Set<String>()
         func walk(_ l: JSONValue) {
@@ -51,7 +30,7 @@ final class TorchLayerTests: XCTestCase {
             for key in ["layers", "branches"] { for x in l[key]?.arrayValue ?? [] { walk(x) } }
             if let g = l["gate"] { walk(g) }
         }
-        for c in try cases() { for l in c["network"]!["layers"]!.arrayValue! { walk(l) } }
+        for c in try allLayerFixtureCases() { for l in c["network"]!["layers"]!.arrayValue! { walk(l) } }
         XCTAssertEqual(types.subtracting(["parallel"]).union(["parallel"]), Set(LayerSpec.typeNames))
         XCTAssertEqual(acts, Set(Activation.allNames))
         XCTAssertEqual(modes, Set(CombineMode.allCases.map { $0.rawValue }))
