@@ -102,6 +102,12 @@ struct Builder<T: LoomFloat> {
             return ResidualLayer(path: path, name: name, id: id, inputShape: input, block: block)
         case .parallel(let p):
             return try buildParallel(p, path: path, name: name, input: input)
+        case .conv(let c):
+            return try buildConv(c, path: path, name: name, input: input)
+        case .pool(let p):
+            return try buildPool(p, path: path, name: name, input: input)
+        case .globalAvgPool, .flatten, .reshape:
+            return try buildShapeLayer(spec, path: path, name: name, input: input)
         }
     }
 

@@ -145,6 +145,8 @@ public enum IRDecoder {
             if combine != .filter && p.gate != nil { throw LoomError(.invalidIR, f.at("gate"), "only the filter combine mode uses a gate") }
             if combine != .gridScatter && p.grid != nil { throw LoomError(.invalidIR, f.at("grid"), "only the grid_scatter combine mode uses a grid") }
             spec = .parallel(p)
+        case "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_avg_pool", "flatten", "reshape":
+            spec = try decodeConvFamily(type, &f)!
         default:
             throw LoomError(.invalidIR, f.at("type"), "unknown layer type \"\(type)\" (known: \(LayerSpec.typeNames.joined(separator: ", ")))")
         }

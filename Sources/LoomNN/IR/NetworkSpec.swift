@@ -14,6 +14,11 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case sequential([LayerSpec])
     case residual([LayerSpec])
     case parallel(ParallelSpec)
+    case conv(ConvSpec)
+    case pool(PoolSpec)
+    case globalAvgPool
+    case flatten
+    case reshape(shape: [Int])
 
     public var typeName: String {
         switch self {
@@ -28,11 +33,18 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .sequential: return "sequential"
         case .residual: return "residual"
         case .parallel: return "parallel"
+        case .conv(let c): return c.typeName
+        case .pool(let p): return p.typeName
+        case .globalAvgPool: return "global_avg_pool"
+        case .flatten: return "flatten"
+        case .reshape: return "reshape"
         }
     }
 
     public static let typeNames = ["dense", "stitch", "embedding", "layer_norm", "rms_norm", "softmax", "dropout",
-                                   "activation", "sequential", "residual", "parallel"]
+                                   "activation", "sequential", "residual", "parallel",
+                                   "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+                                   "global_avg_pool", "flatten", "reshape"]
 }
 
 /// A `grid_scatter` placement: one (row, col, layer) cell per branch.

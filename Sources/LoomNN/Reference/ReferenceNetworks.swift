@@ -76,6 +76,16 @@ public enum ReferenceNetworks {
                                                                                            .stitch(units: 6, bias: true)])],
                                                                    combine: .filter, gate: .dense(units: 2, activation: .linear, bias: false)))]),
                                  .dropout(rate: 0.1), .softmax(.grid(rows: 2, cols: 3))])
+        add("conv1d_net", [2, 12], [.conv(ConvSpec(rank: 1, filters: 4, kernel: [3], padding: [1], activation: .relu)),
+                                    .pool(PoolSpec(kind: .max, rank: 1, kernel: [2])),
+                                    .conv(ConvSpec(rank: 1, filters: 4, kernel: [3], stride: [2], groups: 2, bias: false, activation: .tanh)),
+                                    .pool(PoolSpec(kind: .avg, rank: 1, kernel: [2], stride: [1], padding: [1])),
+                                    .reshape(shape: [2, -1]), .globalAvgPool, .dense(units: 3, activation: .linear, bias: true)])
+        add("cnn", [2, 8, 8], [.conv(ConvSpec(rank: 2, filters: 4, kernel: [3, 3], padding: [1, 1], activation: .relu)),
+                               .pool(PoolSpec(kind: .max, rank: 2, kernel: [2, 2])),
+                               .conv(ConvSpec(rank: 2, filters: 4, kernel: [3, 3], padding: [2, 2], dilation: [2, 2], groups: 4, activation: .silu)),
+                               .pool(PoolSpec(kind: .avg, rank: 2, kernel: [3, 3], stride: [2, 2], padding: [1, 1])),
+                               .flatten, .dense(units: 3, activation: .linear, bias: true)])
         return out
     }
 
