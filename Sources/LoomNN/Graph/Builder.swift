@@ -102,6 +102,8 @@ struct Builder<T: LoomFloat> {
             return ResidualLayer(path: path, name: name, id: id, inputShape: input, block: block)
         case .parallel(let p):
             return try buildParallel(p, path: path, name: name, input: input)
+        case .recurrent(let r):
+            return try buildRecurrent(r, path: path, name: name, input: input)
         }
     }
 

@@ -72,6 +72,8 @@ public enum IREncoder {
                 o.set("grid", .object(JSONObject([("rows", num(g.rows)), ("cols", num(g.cols)), ("layers", num(g.layers)),
                                                   ("positions", .array(g.positions.map { .array($0.map { num($0) }) }))])))
             }
+        case .recurrent(let r):
+            encodeRecurrent(r, into: &o)
         }
         return o
     }

@@ -14,6 +14,7 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case sequential([LayerSpec])
     case residual([LayerSpec])
     case parallel(ParallelSpec)
+    case recurrent(RecurrentSpec)
 
     public var typeName: String {
         switch self {
@@ -28,11 +29,13 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .sequential: return "sequential"
         case .residual: return "residual"
         case .parallel: return "parallel"
+        case .recurrent(let r): return r.cell.rawValue
         }
     }
 
     public static let typeNames = ["dense", "stitch", "embedding", "layer_norm", "rms_norm", "softmax", "dropout",
-                                   "activation", "sequential", "residual", "parallel"]
+                                   "activation", "sequential", "residual", "parallel",
+                                   "rnn", "lstm", "gru"]
 }
 
 /// A `grid_scatter` placement: one (row, col, layer) cell per branch.

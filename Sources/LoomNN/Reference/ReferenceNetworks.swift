@@ -76,6 +76,13 @@ public enum ReferenceNetworks {
                                                                                            .stitch(units: 6, bias: true)])],
                                                                    combine: .filter, gate: .dense(units: 2, activation: .linear, bias: false)))]),
                                  .dropout(rate: 0.1), .softmax(.grid(rows: 2, cols: 3))])
+        add("rnn", [5, 3], [.recurrent(RecurrentSpec(cell: .rnn, hiddenSize: 6, returnSequences: true)),
+                            .dense(units: 2, activation: .linear, bias: true)])
+        add("lstm", [6, 3], [.recurrent(RecurrentSpec(cell: .lstm, hiddenSize: 5, returnSequences: false)),
+                             .dense(units: 3, activation: .linear, bias: true)])
+        add("gru", [4, 3], [.recurrent(RecurrentSpec(cell: .gru, hiddenSize: 5, returnSequences: true, bias: false)),
+                            .recurrent(RecurrentSpec(cell: .gru, hiddenSize: 4, returnSequences: false)),
+                            .dense(units: 2, activation: .linear, bias: true)])
         return out
     }
 
