@@ -108,6 +108,8 @@ struct Builder<T: LoomFloat> {
             return try buildPool(p, path: path, name: name, input: input)
         case .globalAvgPool, .flatten, .reshape:
             return try buildShapeLayer(spec, path: path, name: name, input: input)
+        case .recurrent(let r):
+            return try buildRecurrent(r, path: path, name: name, input: input)
         }
     }
 

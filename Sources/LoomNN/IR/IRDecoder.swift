@@ -147,6 +147,8 @@ public enum IRDecoder {
             spec = .parallel(p)
         case "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_avg_pool", "flatten", "reshape":
             spec = try decodeConvFamily(type, &f)!
+        case "rnn", "lstm", "gru":
+            spec = try decodeRecurrent(&f, cell: RecurrentCell(rawValue: type)!)
         default:
             throw LoomError(.invalidIR, f.at("type"), "unknown layer type \"\(type)\" (known: \(LayerSpec.typeNames.joined(separator: ", ")))")
         }

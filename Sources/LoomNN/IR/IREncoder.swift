@@ -74,6 +74,8 @@ public enum IREncoder {
             }
         case .conv, .pool, .globalAvgPool, .flatten, .reshape:
             encodeConvFamily(l, into: &o)
+        case .recurrent(let r):
+            encodeRecurrent(r, into: &o)
         }
         return o
     }

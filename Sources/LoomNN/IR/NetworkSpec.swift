@@ -19,6 +19,7 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case globalAvgPool
     case flatten
     case reshape(shape: [Int])
+    case recurrent(RecurrentSpec)
 
     public var typeName: String {
         switch self {
@@ -38,13 +39,15 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .globalAvgPool: return "global_avg_pool"
         case .flatten: return "flatten"
         case .reshape: return "reshape"
+        case .recurrent(let r): return r.cell.rawValue
         }
     }
 
     public static let typeNames = ["dense", "stitch", "embedding", "layer_norm", "rms_norm", "softmax", "dropout",
                                    "activation", "sequential", "residual", "parallel",
                                    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-                                   "global_avg_pool", "flatten", "reshape"]
+                                   "global_avg_pool", "flatten", "reshape",
+                                   "rnn", "lstm", "gru"]
 }
 
 /// A `grid_scatter` placement: one (row, col, layer) cell per branch.

@@ -86,6 +86,13 @@ public enum ReferenceNetworks {
                                .conv(ConvSpec(rank: 2, filters: 4, kernel: [3, 3], padding: [2, 2], dilation: [2, 2], groups: 4, activation: .silu)),
                                .pool(PoolSpec(kind: .avg, rank: 2, kernel: [3, 3], stride: [2, 2], padding: [1, 1])),
                                .flatten, .dense(units: 3, activation: .linear, bias: true)])
+        add("rnn", [5, 3], [.recurrent(RecurrentSpec(cell: .rnn, hiddenSize: 6, returnSequences: true)),
+                            .dense(units: 2, activation: .linear, bias: true)])
+        add("lstm", [6, 3], [.recurrent(RecurrentSpec(cell: .lstm, hiddenSize: 5, returnSequences: false)),
+                             .dense(units: 3, activation: .linear, bias: true)])
+        add("gru", [4, 3], [.recurrent(RecurrentSpec(cell: .gru, hiddenSize: 5, returnSequences: true, bias: false)),
+                            .recurrent(RecurrentSpec(cell: .gru, hiddenSize: 4, returnSequences: false)),
+                            .dense(units: 2, activation: .linear, bias: true)])
         return out
     }
 

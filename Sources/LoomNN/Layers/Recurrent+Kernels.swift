@@ -1,0 +1,210 @@
+import LoomCore
+
+/// Scratch buffers of one recurrent pass, zero-initialised and freed together.
+final class RecurrentScratch<T: LoomFloat> {
+    private var buffers: [UnsafeMutablePointer<T>] = []
+
+    func make(_ n: Int) -> UnsafeMutablePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(n, 1))
+        p.initialize(repeating: 0, count: Swift.max(n, 1))
+        buffers.append(p)
+        return p
+    }
+
+    func copy(_ a: [T]) -> UnsafeMutablePointer<T> {
+        let p = make(a.count)
+        for i in 0..<a.count { p[i] = a[i] }
+        return p
+    }
+
+    func tensor(_ p: UnsafeMutablePointer<T>, _ shape: [Int]) -> Tensor<T> {
+        Tensor(uncheckedShape: shape, data: Array(UnsafeBufferPointer(start: p, count: Tensor<T>.count(of: shape))))
+    }
+
+    deinit { for p in buffers { p.deallocate() } }
+
+    /// `ctx.parallelRanges` written out over the protocol requirement `parallelFor`: contiguous
+    /// ranges of at least `minChunk` items, at most `threads` of them. (Calling the LoomCore
+    /// extension method from here made the Embedded wasm link resolve every caller to an
+    /// unspecialised stub.)
+    @inline(__always)
+    static func ranges(_ ctx: ComputeContext, _ total: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
+        if total <= 0 { return }
+        let chunks = Swift.max(1, Swift.min(ctx.threads, total / Swift.max(1, minChunk)))
+        if chunks == 1 { body(0..<total); return }
+        let base = total / chunks, extra = total % chunks
+        ctx.parallelFor(chunks) { c in
+            let lo = c * base + Swift.min(c, extra)
+            body(lo..<(lo + base + (c < extra ? 1 : 0)))
+        }
+    }
+}
+
+extension RecurrentLayer {
+    /// Forward from h0/c0 (nil: +0); the order is the one in the layer's doc comment.
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    func run(_ x: Tensor<T>, h0: Tensor<T>?, c0: Tensor<T>?, _ pass: Pass<T>)
+        -> (output: Tensor<T>, hS: Tensor<T>, cS: Tensor<T>?) {
+        let nb = x.shape[0], ns = steps, ni = inFeatures, nh = hiddenSize, gh = spec.cell.gates * nh
+        let cell = spec.cell, train = pass.training, ctx = pass.context, params = pass.params
+        let s = RecurrentScratch<T>()
+        let xIn = s.copy(x.data), wih = s.copy(params.values[weightIH].data), whh = s.copy(params.values[weightHH].data)
+        // 1. Input projection of every step at once, chains starting at b_ih.
+        let xp = s.make(nb * ns * gh)
+        if let bi = biasIH {
+            let b = params.values[bi].data
+            for r in 0..<(nb * ns) { for g in 0..<gh { xp[r * gh + g] = b[g] } }
+        }
+        Gemm.run(ctx, GemmProblem(m: nb * ns, n: gh, k: ni, a: UnsafePointer(xIn), rsA: ni, csA: 1,
+                                  b: UnsafePointer(wih), rsB: 1, csB: ni, c: xp, ldc: gh, accumulate: true))
+        let bhh: [T]? = biasHH.map { params.values[$0].data }
+        let hCur = s.make(nb * nh), cCur = s.make(cell == .lstm ? nb * nh : 0)
+        if let h = h0 { for i in 0..<(nb * nh) { hCur[i] = h.data[i] } }
+        if let c = c0, cell == .lstm { for i in 0..<(nb * nh) { cCur[i] = c.data[i] } }
+        let c0Saved = train && cell == .lstm ? s.tensor(cCur, [nb, nh]) : Tensor<T>(zeros: [0])
+        let hp = s.make(nb * gh)
+        // Per-step storage: outputs, and for training what BPTT needs.
+        let seqLen = nb * ns * nh
+        typealias Ptr = UnsafeMutablePointer<T>
+        let hs: Ptr? = spec.returnSequences || (train && cell == .rnn) ? s.make(seqLen) : nil
+        let hPrev: Ptr? = train ? s.make(seqLen) : nil
+        let gates: Ptr? = train && cell != .rnn ? s.make(nb * ns * gh) : nil
+        let extra1: Ptr? = train && cell != .rnn ? s.make(seqLen) : nil   // lstm: c_t; gru: hp_n
+        let extra2: Ptr? = train && cell == .lstm ? s.make(seqLen) : nil  // lstm: tanh(c_t)
+        let chunk = Swift.max(1, 2048 / Swift.max(1, gh))
+        for t in 0..<ns {
+            if let hpv = hPrev {
+                for b in 0..<nb { for u in 0..<nh { hpv[(b * ns + t) * nh + u] = hCur[b * nh + u] } }
+            }
+            for b in 0..<nb { for g in 0..<gh { hp[b * gh + g] = bhh?[g] ?? 0 } }
+            // 2. Recurrent projection, chains starting at b_hh.
+            Gemm.run(ctx, GemmProblem(m: nb, n: gh, k: nh, a: UnsafePointer(hCur), rsA: nh, csA: 1,
+                                      b: UnsafePointer(whh), rsB: 1, csB: nh, c: hp, ldc: gh, accumulate: true))
+            RecurrentScratch<T>.ranges(ctx, nb, minChunk: chunk) { rows in
+                for b in rows {
+                    let xr = xp + (b * ns + t) * gh, hr = hp + b * gh, hc = hCur + b * nh
+                    let o = (b * ns + t) * nh, go = (b * ns + t) * gh
+                    switch cell {
+                    case .rnn:
+                        for u in 0..<nh { hc[u] = T.detTanh(xr[u] + hr[u]) }
+                    case .lstm:
+                        let cc = cCur + b * nh
+                        for u in 0..<nh {
+                            let i = T.detSigmoid(xr[u] + hr[u]), f = T.detSigmoid(xr[nh + u] + hr[nh + u])
+                            let g = T.detTanh(xr[2 * nh + u] + hr[2 * nh + u]), og = T.detSigmoid(xr[3 * nh + u] + hr[3 * nh + u])
+                            let c = (i * g).addingProduct(f, cc[u])
+                            let tc = T.detTanh(c)
+                            cc[u] = c
+                            hc[u] = og * tc
+                            if let gs = gates, let e1 = extra1, let e2 = extra2 {
+                                gs[go + u] = i; gs[go + nh + u] = f; gs[go + 2 * nh + u] = g; gs[go + 3 * nh + u] = og
+                                e1[o + u] = c; e2[o + u] = tc
+                            }
+                        }
+                    case .gru:
+                        for u in 0..<nh {
+                            let r = T.detSigmoid(xr[u] + hr[u]), z = T.detSigmoid(xr[nh + u] + hr[nh + u])
+                            let hn = hr[2 * nh + u]
+                            let n = T.detTanh(xr[2 * nh + u].addingProduct(r, hn))
+                            hc[u] = ((1 - z) * n).addingProduct(z, hc[u])
+                            if let gs = gates, let e1 = extra1 {
+                                gs[go + u] = r; gs[go + nh + u] = z; gs[go + 2 * nh + u] = n
+                                e1[o + u] = hn
+                            }
+                        }
+                    }
+                    if let y = hs { for u in 0..<nh { y[o + u] = hc[u] } }
+                }
+            }
+        }
+        let seqShape = [nb, ns, nh]
+        let hS = s.tensor(hCur, [nb, nh])
+        let out = spec.returnSequences ? s.tensor(hs!, seqShape) : hS
+        if train {
+            let none = Tensor<T>(zeros: [0])
+            pass.save(id, [x, s.tensor(hPrev!, seqShape), hs.map { s.tensor($0, seqShape) } ?? none,
+                           gates.map { s.tensor($0, [nb, ns, gh]) } ?? none, extra1.map { s.tensor($0, seqShape) } ?? none,
+                           extra2.map { s.tensor($0, seqShape) } ?? none, c0Saved])
+        }
+        return (out, hS, cell == .lstm ? s.tensor(cCur, [nb, nh]) : nil)
+    }
+
+    /// BPTT (order in the layer's doc comment); dhS/dcS: gradient of the final state (nil: +0).
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    func backprop(_ dy: Tensor<T>, dhS: Tensor<T>?, dcS: Tensor<T>?, _ pass: Pass<T>)
+        -> (dx: Tensor<T>, dh0: Tensor<T>, dc0: Tensor<T>?) {
+        let saved = pass.saved[id]
+        let x = saved[0]
+        let nb = x.shape[0], ns = steps, ni = inFeatures, nh = hiddenSize, gh = spec.cell.gates * nh
+        let cell = spec.cell, ctx = pass.context, params = pass.params, seq = spec.returnSequences
+        let s = RecurrentScratch<T>()
+        let xIn = s.copy(x.data), hPrev = s.copy(saved[1].data), hs = s.copy(saved[2].data), gates = s.copy(saved[3].data)
+        let e1 = s.copy(saved[4].data), e2 = s.copy(saved[5].data), c0 = s.copy(saved[6].data)
+        let wih = s.copy(params.values[weightIH].data), whh = s.copy(params.values[weightHH].data)
+        let dyIn = s.copy(dy.data)
+        let carried = s.make(nb * nh), carriedC = s.make(cell == .lstm ? nb * nh : 0)
+        if let d = dhS { for i in 0..<(nb * nh) { carried[i] = d.data[i] } }
+        if let d = dcS, cell == .lstm { for i in 0..<(nb * nh) { carriedC[i] = d.data[i] } }
+        if !seq { for i in 0..<(nb * nh) { carried[i] = carried[i] + dyIn[i] } }
+        let dxp = s.make(nb * ns * gh)
+        let dhp = cell == .gru ? s.make(nb * ns * gh) : dxp
+        let chunk = Swift.max(1, 2048 / Swift.max(1, gh))
+        for t in stride(from: ns - 1, through: 0, by: -1) {
+            RecurrentScratch<T>.ranges(ctx, nb, minChunk: chunk) { rows in
+                for b in rows {
+                    let o = (b * ns + t) * nh, go = (b * ns + t) * gh, cr = carried + b * nh
+                    for u in 0..<nh {
+                        let dh = seq ? cr[u] + dyIn[o + u] : cr[u]
+                        switch cell {
+                        case .rnn:
+                            let h = hs[o + u]
+                            dxp[go + u] = dh * (1 - h * h)
+                        case .lstm:
+                            let i = gates[go + u], f = gates[go + nh + u], g = gates[go + 2 * nh + u], og = gates[go + 3 * nh + u]
+                            let tc = e2[o + u]
+                            let cPrev = t == 0 ? c0[b * nh + u] : e1[o - nh + u]
+                            let dc = carriedC[b * nh + u].addingProduct(dh * og, 1 - tc * tc)
+                            dxp[go + u] = (dc * g) * (i * (1 - i))
+                            dxp[go + nh + u] = (dc * cPrev) * (f * (1 - f))
+                            dxp[go + 2 * nh + u] = (dc * i) * (1 - g * g)
+                            dxp[go + 3 * nh + u] = (dh * tc) * (og * (1 - og))
+                            carriedC[b * nh + u] = dc * f
+                        case .gru:
+                            let r = gates[go + u], z = gates[go + nh + u], n = gates[go + 2 * nh + u]
+                            let dn = (dh * (1 - z)) * (1 - n * n)
+                            let dz = (dh * (hPrev[o + u] - n)) * (z * (1 - z))
+                            let dr = (dn * e1[o + u]) * (r * (1 - r))
+                            dxp[go + u] = dr; dxp[go + nh + u] = dz; dxp[go + 2 * nh + u] = dn
+                            dhp[go + u] = dr; dhp[go + nh + u] = dz; dhp[go + 2 * nh + u] = dn * r
+                            cr[u] = dh * z
+                        }
+                    }
+                }
+            }
+            // dh_{t−1} = dhp_t · W_hh, chains starting at +0 (gru: at dh·z).
+            Gemm.run(ctx, GemmProblem(m: nb, n: nh, k: gh, a: UnsafePointer(dhp + t * gh), rsA: ns * gh, csA: 1,
+                                      b: UnsafePointer(whh), rsB: nh, csB: 1, c: carried, ldc: nh, accumulate: cell == .gru))
+        }
+        let rows = nb * ns
+        pass.params.grads[weightIH].data.withUnsafeMutableBufferPointer { dw in
+            Gemm.run(ctx, GemmProblem(m: gh, n: ni, k: rows, a: UnsafePointer(dxp), rsA: 1, csA: gh,
+                                      b: UnsafePointer(xIn), rsB: ni, csB: 1, c: dw.baseAddress!, ldc: ni, accumulate: true))
+        }
+        pass.params.grads[weightHH].data.withUnsafeMutableBufferPointer { dw in
+            Gemm.run(ctx, GemmProblem(m: gh, n: nh, k: rows, a: UnsafePointer(dhp), rsA: 1, csA: gh,
+                                      b: UnsafePointer(hPrev), rsB: nh, csB: 1, c: dw.baseAddress!, ldc: nh, accumulate: true))
+        }
+        for (index, src) in [(biasIH, dxp), (biasHH, dhp)] {
+            guard let bi = index else { continue }
+            pass.params.grads[bi].data.withUnsafeMutableBufferPointer { db in
+                RecurrentScratch<T>.ranges(ctx, gh, minChunk: 256) { cols in
+                    for r in 0..<rows { for g in cols { db[g] += src[r * gh + g] } }
+                }
+            }
+        }
+        let dx = s.make(rows * ni)
+        Gemm.run(ctx, GemmProblem(m: rows, n: ni, k: gh, a: UnsafePointer(dxp), rsA: gh, csA: 1,
+                                  b: UnsafePointer(wih), rsB: ni, csB: 1, c: dx, ldc: ni, accumulate: false))
+        return (s.tensor(dx, x.shape), s.tensor(carried, [nb, nh]), cell == .lstm ? s.tensor(carriedC, [nb, nh]) : nil)
+    }
+}
