@@ -83,7 +83,8 @@ public enum IRDecoder {
             return .masked(mask)
         case "grid": return .grid(rows: try f.int("rows", min: 1), cols: try f.int("cols", min: 1))
         default:
-            throw LoomError(.invalidIR, f.at("variant"), "unknown softmax variant \"\(variant)\" (standard, temperature, masked, grid)")
+            if let v = try decodeSoftmaxFamily(variant, &f) { return v }
+            throw LoomError(.invalidIR, f.at("variant"), "unknown softmax variant \"\(variant)\" (standard, temperature, masked, grid, hierarchical, gumbel, sparsemax, entmax, adaptive, mixture)")
         }
     }
 
@@ -145,6 +146,8 @@ public enum IRDecoder {
             if combine != .filter && p.gate != nil { throw LoomError(.invalidIR, f.at("gate"), "only the filter combine mode uses a gate") }
             if combine != .gridScatter && p.grid != nil { throw LoomError(.invalidIR, f.at("grid"), "only the grid_scatter combine mode uses a grid") }
             spec = .parallel(p)
+        case "kmeans":
+            spec = .kmeans(try decodeKMeans(&f))
         default:
             throw LoomError(.invalidIR, f.at("type"), "unknown layer type \"\(type)\" (known: \(LayerSpec.typeNames.joined(separator: ", ")))")
         }

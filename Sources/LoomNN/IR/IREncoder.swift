@@ -35,6 +35,7 @@ public enum IREncoder {
         case .temperature(let t): o.set("temperature", num(t))
         case .masked(let m): o.set("mask", .array(m.map { .bool($0) }))
         case .grid(let r, let c): o.set("rows", num(r)); o.set("cols", num(c))
+        default: encodeSoftmaxFamily(v, into: &o)
         }
     }
 
@@ -72,6 +73,8 @@ public enum IREncoder {
                 o.set("grid", .object(JSONObject([("rows", num(g.rows)), ("cols", num(g.cols)), ("layers", num(g.layers)),
                                                   ("positions", .array(g.positions.map { .array($0.map { num($0) }) }))])))
             }
+        case .kmeans(let s):
+            encodeKMeans(s, into: &o)
         }
         return o
     }

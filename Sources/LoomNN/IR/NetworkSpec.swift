@@ -14,6 +14,7 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case sequential([LayerSpec])
     case residual([LayerSpec])
     case parallel(ParallelSpec)
+    case kmeans(KMeansSpec)
 
     public var typeName: String {
         switch self {
@@ -28,11 +29,12 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .sequential: return "sequential"
         case .residual: return "residual"
         case .parallel: return "parallel"
+        case .kmeans: return "kmeans"
         }
     }
 
     public static let typeNames = ["dense", "stitch", "embedding", "layer_norm", "rms_norm", "softmax", "dropout",
-                                   "activation", "sequential", "residual", "parallel"]
+                                   "activation", "sequential", "residual", "parallel", "kmeans"]
 }
 
 /// A `grid_scatter` placement: one (row, col, layer) cell per branch.
