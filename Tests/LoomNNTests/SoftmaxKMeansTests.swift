@@ -4,7 +4,7 @@ import XCTest
 
 /// A context that runs chunks of one item each, last first: any dependence on the split or the
 /// order of chunks shows up as different bits.
-final class ReversedContext: ComputeContext {
+private final class ReversedContext: ComputeContext {
     var threads: Int { 7 }
     func parallelFor(_ count: Int, _ body: (Int) -> Void) { for i in (0..<count).reversed() { body(i) } }
     func sgemm(_ p: GemmProblem<Float>) { SerialContext().sgemm(p) }

@@ -14,7 +14,6 @@ extension SoftmaxLayer {
         switch v {
         case .adaptive(let h, let clusters):
             out[out.count - 1] = h + clusters.reduce(0, +)
-            _ = f
         case .mixture(let k):
             out[out.count - 1] = k > 0 ? (f - k) / k : 0
         default: break
