@@ -52,6 +52,8 @@ public final class SerialContext: ComputeContext {
 extension ComputeContext {
     /// Splits `0..<total` into at most `threads` contiguous ranges of at least `minChunk` items
     /// and runs `body(range)` on each. The split changes scheduling only, never results.
+    /// Always inlined: Embedded Swift (wasm) emits this protocol-extension method in LoomCore only
+    /// as a stub, so a call that another module left out of line would link to the stub and trap.
     @inline(__always)
     public func parallelRanges(_ total: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         if total <= 0 { return }

@@ -110,6 +110,8 @@ struct Builder<T: LoomFloat> {
             return try buildShapeLayer(spec, path: path, name: name, input: input)
         case .recurrent(let r):
             return try buildRecurrent(r, path: path, name: name, input: input)
+        case .kmeans(let s):
+            return try buildKMeans(s, path: path, name: name, input: input)
         }
     }
 
@@ -127,6 +129,8 @@ struct Builder<T: LoomFloat> {
             guard r > 0, c > 0, r * c == features else {
                 throw LoomError(.shapeMismatch, path, "grid \(r)×\(c) does not cover the \(features) input features")
             }
+        default:
+            try checkFamily(variant, features: features, path: path)
         }
     }
 
@@ -161,6 +165,9 @@ struct Builder<T: LoomFloat> {
                     throw LoomError(.shapeMismatch, path + ".gate", "the gate must output one logit per branch (\(branches.count)) per row, got \(Tensor<T>.describe(g.outputShape))")
                 }
                 try Builder.check(p.gateSoftmax, features: branches.count, path: path + ".gate_softmax")
+                guard SoftmaxLayer<T>.outputShape(p.gateSoftmax, input: g.outputShape) == g.outputShape else {
+                    throw LoomError(.invalidIR, path + ".gate_softmax", "a gate softmax must keep its width (not \(p.gateSoftmax.name))")
+                }
                 gateSoftmax = SoftmaxLayer(path: path + ".gate_softmax", name: name + ".gate_softmax", id: takeID(),
                                            inputShape: g.outputShape, variant: p.gateSoftmax)
                 gate = g

@@ -83,7 +83,8 @@ public enum IRDecoder {
             return .masked(mask)
         case "grid": return .grid(rows: try f.int("rows", min: 1), cols: try f.int("cols", min: 1))
         default:
-            throw LoomError(.invalidIR, f.at("variant"), "unknown softmax variant \"\(variant)\" (standard, temperature, masked, grid)")
+            if let v = try decodeSoftmaxFamily(variant, &f) { return v }
+            throw LoomError(.invalidIR, f.at("variant"), "unknown softmax variant \"\(variant)\" (standard, temperature, masked, grid, hierarchical, gumbel, sparsemax, entmax, adaptive, mixture)")
         }
     }
 
@@ -149,6 +150,8 @@ public enum IRDecoder {
             spec = try decodeConvFamily(type, &f)!
         case "rnn", "lstm", "gru":
             spec = try decodeRecurrent(&f, cell: RecurrentCell(rawValue: type)!)
+        case "kmeans":
+            spec = .kmeans(try decodeKMeans(&f))
         default:
             throw LoomError(.invalidIR, f.at("type"), "unknown layer type \"\(type)\" (known: \(LayerSpec.typeNames.joined(separator: ", ")))")
         }

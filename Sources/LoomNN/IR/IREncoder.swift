@@ -35,6 +35,7 @@ public enum IREncoder {
         case .temperature(let t): o.set("temperature", num(t))
         case .masked(let m): o.set("mask", .array(m.map { .bool($0) }))
         case .grid(let r, let c): o.set("rows", num(r)); o.set("cols", num(c))
+        default: encodeSoftmaxFamily(v, into: &o)
         }
     }
 
@@ -76,6 +77,8 @@ public enum IREncoder {
             encodeConvFamily(l, into: &o)
         case .recurrent(let r):
             encodeRecurrent(r, into: &o)
+        case .kmeans(let s):
+            encodeKMeans(s, into: &o)
         }
         return o
     }

@@ -20,6 +20,7 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case flatten
     case reshape(shape: [Int])
     case recurrent(RecurrentSpec)
+    case kmeans(KMeansSpec)
 
     public var typeName: String {
         switch self {
@@ -40,6 +41,7 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .flatten: return "flatten"
         case .reshape: return "reshape"
         case .recurrent(let r): return r.cell.rawValue
+        case .kmeans: return "kmeans"
         }
     }
 
@@ -47,7 +49,7 @@ public indirect enum LayerSpec: Equatable, Sendable {
                                    "activation", "sequential", "residual", "parallel",
                                    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
                                    "global_avg_pool", "flatten", "reshape",
-                                   "rnn", "lstm", "gru"]
+                                   "rnn", "lstm", "gru", "kmeans"]
 }
 
 /// A `grid_scatter` placement: one (row, col, layer) cell per branch.

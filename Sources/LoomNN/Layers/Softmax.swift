@@ -7,6 +7,13 @@ public enum SoftmaxVariant: Equatable, Sendable {
     case temperature(Double)
     case masked([Bool])
     case grid(rows: Int, cols: Int)
+    // The rest of the family (Softmax+Family.swift, Softmax+Sparse.swift).
+    case hierarchical(levels: [Int])
+    case gumbel(temperature: Double)
+    case sparsemax
+    case entmax(alpha: Double)
+    case adaptive(headSize: Int, clusters: [Int])
+    case mixture(components: Int)
 
     public var name: String {
         switch self {
@@ -14,6 +21,12 @@ public enum SoftmaxVariant: Equatable, Sendable {
         case .temperature: return "temperature"
         case .masked: return "masked"
         case .grid: return "grid"
+        case .hierarchical: return "hierarchical"
+        case .gumbel: return "gumbel"
+        case .sparsemax: return "sparsemax"
+        case .entmax: return "entmax"
+        case .adaptive: return "adaptive"
+        case .mixture: return "mixture"
         }
     }
 }
@@ -64,7 +77,8 @@ public final class SoftmaxLayer<T: LoomFloat>: Layer<T> {
     public init(path: String, name: String, id: Int, inputShape: [Int], variant: SoftmaxVariant) {
         self.variant = variant
         if case .grid(_, let cols) = variant { groupSize = cols } else { groupSize = inputShape.last ?? 1 }
-        super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: inputShape)
+        super.init(path: path, name: name, id: id, inputShape: inputShape,
+                   outputShape: SoftmaxLayer.outputShape(variant, input: inputShape))
     }
 
     public override var typeName: String { "softmax" }
@@ -74,6 +88,7 @@ public final class SoftmaxLayer<T: LoomFloat>: Layer<T> {
         case .temperature(let t): return "temperature \(t)"
         case .masked(let m): return "masked \(m.filter { $0 }.count)/\(m.count)"
         case .grid(let r, let c): return "grid \(r)×\(c)"
+        default: return familySummary
         }
     }
 
@@ -82,6 +97,7 @@ public final class SoftmaxLayer<T: LoomFloat>: Layer<T> {
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
+        if let y = familyForward(x, pass) { return y }
         let g = groupSize
         let groups = g == 0 ? 0 : x.count / g
         let temp = temperature, mask = self.mask
@@ -95,6 +111,7 @@ public final class SoftmaxLayer<T: LoomFloat>: Layer<T> {
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
+        if let dx = familyBackward(dy, pass) { return dx }
         let y = pass.saved[id][0].data
         let g = groupSize
         let groups = g == 0 ? 0 : dy.count / g

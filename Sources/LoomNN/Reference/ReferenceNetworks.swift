@@ -93,6 +93,19 @@ public enum ReferenceNetworks {
         add("gru", [4, 3], [.recurrent(RecurrentSpec(cell: .gru, hiddenSize: 5, returnSequences: true, bias: false)),
                             .recurrent(RecurrentSpec(cell: .gru, hiddenSize: 4, returnSequences: false)),
                             .dense(units: 2, activation: .linear, bias: true)])
+        // Softmax family and kmeans (Softmax+Family.swift, Softmax+Sparse.swift, KMeans.swift).
+        add("softmax_hierarchical", [6], [.dense(units: 8, activation: .linear, bias: true), .softmax(.hierarchical(levels: [2, 2, 2]))])
+        add("softmax_gumbel", [6], [.dense(units: 5, activation: .linear, bias: true), .softmax(.gumbel(temperature: 0.7))])
+        add("softmax_sparsemax", [6], [.dense(units: 6, activation: .linear, bias: true), .softmax(.sparsemax)])
+        add("softmax_entmax", [6], [.dense(units: 6, activation: .linear, bias: true), .softmax(.entmax(alpha: 1.5)),
+                                    .dense(units: 6, activation: .linear, bias: true), .softmax(.entmax(alpha: 1.3))])
+        add("softmax_adaptive", [6], [.dense(units: 9, activation: .linear, bias: true), .softmax(.adaptive(headSize: 3, clusters: [2, 2]))])
+        add("softmax_mixture", [6], [.dense(units: 10, activation: .linear, bias: true), .softmax(.mixture(components: 2))])
+        for d in KMeansDistance.allCases {
+            add("kmeans_\(d.rawValue)", [6], [.dense(units: 4, activation: .tanh, bias: true),
+                                              .kmeans(KMeansSpec(clusters: 3, distance: d, temperature: 0.5, output: .features)),
+                                              .kmeans(KMeansSpec(clusters: 3, dim: 4, distance: d, temperature: 1, output: .probabilities))])
+        }
         return out
     }
 
