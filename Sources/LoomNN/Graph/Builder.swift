@@ -102,6 +102,10 @@ struct Builder<T: LoomFloat> {
             return ResidualLayer(path: path, name: name, id: id, inputShape: input, block: block)
         case .parallel(let p):
             return try buildParallel(p, path: path, name: name, input: input)
+        case .multiHeadAttention(let a):
+            return try buildAttention(a, path: path, name: name, input: input)
+        case .swiglu(let hidden, let units, let bias):
+            return try buildSwiGLU(hidden: hidden, units: units, bias: bias, path: path, name: name, input: input)
         }
     }
 

@@ -145,6 +145,10 @@ public enum IRDecoder {
             if combine != .filter && p.gate != nil { throw LoomError(.invalidIR, f.at("gate"), "only the filter combine mode uses a gate") }
             if combine != .gridScatter && p.grid != nil { throw LoomError(.invalidIR, f.at("grid"), "only the grid_scatter combine mode uses a grid") }
             spec = .parallel(p)
+        case "multi_head_attention":
+            spec = .multiHeadAttention(try decodeAttention(&f))
+        case "swiglu":
+            spec = try decodeSwiGLU(&f)
         default:
             throw LoomError(.invalidIR, f.at("type"), "unknown layer type \"\(type)\" (known: \(LayerSpec.typeNames.joined(separator: ", ")))")
         }

@@ -72,6 +72,10 @@ public enum IREncoder {
                 o.set("grid", .object(JSONObject([("rows", num(g.rows)), ("cols", num(g.cols)), ("layers", num(g.layers)),
                                                   ("positions", .array(g.positions.map { .array($0.map { num($0) }) }))])))
             }
+        case .multiHeadAttention(let a):
+            encodeAttention(a, into: &o)
+        case .swiglu(let h, let u, let b):
+            encodeSwiGLU(hidden: h, units: u, bias: b, into: &o)
         }
         return o
     }

@@ -14,6 +14,8 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case sequential([LayerSpec])
     case residual([LayerSpec])
     case parallel(ParallelSpec)
+    case multiHeadAttention(AttentionSpec)
+    case swiglu(hidden: Int, units: Int?, bias: Bool)
 
     public var typeName: String {
         switch self {
@@ -28,11 +30,14 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .sequential: return "sequential"
         case .residual: return "residual"
         case .parallel: return "parallel"
+        case .multiHeadAttention: return "multi_head_attention"
+        case .swiglu: return "swiglu"
         }
     }
 
     public static let typeNames = ["dense", "stitch", "embedding", "layer_norm", "rms_norm", "softmax", "dropout",
-                                   "activation", "sequential", "residual", "parallel"]
+                                   "activation", "sequential", "residual", "parallel",
+                                   "multi_head_attention", "swiglu"]
 }
 
 /// A `grid_scatter` placement: one (row, col, layer) cell per branch.
