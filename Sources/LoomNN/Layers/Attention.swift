@@ -72,8 +72,8 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
         let v = Projection.forward(ctx, x.data, rows: rows, inF: dModel, pv[vW].data, outF: kvw, bias: vB.map { pv[$0].data })
         if let r = rope {
             let table = RoPETable<T>(r, headDim: d, positions: start..<(start + n))
-            AttentionLayer.rotate(ctx, &q, table, rows: rows, n: n, start: start, heads: h, headDim: d, inverse: false)
-            AttentionLayer.rotate(ctx, &k, table, rows: rows, n: n, start: start, heads: kvHeads, headDim: d, inverse: false)
+            AttentionLayer.rotate(pass, &q, table, rows: rows, n: n, start: start, heads: h, headDim: d, inverse: false)
+            AttentionLayer.rotate(pass, &k, table, rows: rows, n: n, start: start, heads: kvHeads, headDim: d, inverse: false)
         }
         // Keys/values to attend to, per batch row: this call's own, or the cache's.
         var limits = [Int](repeating: 0, count: rows)
@@ -99,29 +99,17 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
         let maxLimit = limits.max() ?? 0
         var out = [T](repeating: 0, count: rows * qw)
         var probs = [T](repeating: 0, count: pass.training ? b * h * n * n : 0)
-        let training = pass.training, sc = scale
+        let training = pass.training
+        let geo = AttentionGeometry(batch: b, n: n, heads: h, group: group, headDim: d, batchStride: batchStride, scale: scale)
         q.withUnsafeBufferPointer { qp in
             keys.withUnsafeBufferPointer { kp in
                 values.withUnsafeBufferPointer { vp in
                     limits.withUnsafeBufferPointer { lp in
                         out.withUnsafeMutableBufferPointer { op in
                             probs.withUnsafeMutableBufferPointer { pp in
-                                ctx.parallelRanges(b * h, minChunk: 1) { r in
-                                    var scratch = [T](repeating: 0, count: Swift.max(1, maxLimit))
-                                    scratch.withUnsafeMutableBufferPointer { sp in
-                                        for job in r {
-                                            let bi = job / h, hi = job % h, g = hi / group
-                                            AttentionKernel.forward(
-                                                q: qp.baseAddress! + bi * n * qw + hi * d, qs: qw, n: n,
-                                                k: kp.baseAddress! + bi * batchStride + g * d,
-                                                v: vp.baseAddress! + bi * batchStride + g * d, ks: kvw,
-                                                headDim: d, scale: sc, limits: lp.baseAddress! + bi * n,
-                                                out: op.baseAddress! + bi * n * qw + hi * d, os: qw,
-                                                probs: training ? pp.baseAddress! + job * n * n : nil, ps: n,
-                                                scratch: sp.baseAddress!)
-                                        }
-                                    }
-                                }
+                                AttentionKernel.forwardAll(pass, geo, q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
+                                                           limits: lp.baseAddress!, out: op.baseAddress!,
+                                                           probs: training ? pp.baseAddress! : nil, maxLimit: maxLimit)
                             }
                         }
                     }
@@ -144,7 +132,8 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
         let x = s[0], q = s[1].data, k = s[2].data, v = s[3].data, probs = s[4].data, out = s[5].data
         let limits = s[6].data.map { Int($0.double) }
         let b = x.shape[0], n = x.shape[1], rows = b * n, ctx = pass.context
-        let qw = qWidth, kvw = kvWidth, d = headDim, h = heads, kv = kvHeads, group = heads / kvHeads, sc = scale
+        let qw = qWidth, kvw = kvWidth, d = headDim, h = heads, kv = kvHeads
+        let geo = AttentionGeometry<T>(batch: b, n: n, heads: h, group: heads / kvHeads, headDim: d, batchStride: n * kvw, scale: scale)
         let pv = pass.params.values
         Projection.paramGrads(pass, dy.data, rows: rows, outF: dModel, out, inF: qw, weight: oW, bias: oB)
         var dO = [T](repeating: 0, count: rows * qw)
@@ -154,25 +143,14 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
         q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
         probs.withUnsafeBufferPointer { pp in dO.withUnsafeBufferPointer { dop in limits.withUnsafeBufferPointer { lp in
         dq.withUnsafeMutableBufferPointer { dqp in dk.withUnsafeMutableBufferPointer { dkp in dv.withUnsafeMutableBufferPointer { dvp in
-            ctx.parallelRanges(b * kv, minChunk: 1) { r in
-                var ds = [T](repeating: 0, count: Swift.max(1, group * n * n))
-                ds.withUnsafeMutableBufferPointer { dsp in
-                    for job in r {
-                        let bi = job / kv, g = job % kv
-                        AttentionKernel.backward(
-                            q: qp.baseAddress! + bi * n * qw, k: kp.baseAddress! + bi * n * kvw, v: vp.baseAddress! + bi * n * kvw,
-                            p: pp.baseAddress! + (bi * h + g * group) * n * n, dO: dop.baseAddress! + bi * n * qw,
-                            limits: lp.baseAddress! + bi * n, n: n, qw: qw, kvw: kvw, g: g, group: group, headDim: d, scale: sc,
-                            dq: dqp.baseAddress! + bi * n * qw, dk: dkp.baseAddress! + bi * n * kvw, dv: dvp.baseAddress! + bi * n * kvw,
-                            ds: dsp.baseAddress!)
-                    }
-                }
-            }
+            AttentionKernel.backwardAll(pass, geo, q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!, p: pp.baseAddress!,
+                                        dO: dop.baseAddress!, limits: lp.baseAddress!,
+                                        dq: dqp.baseAddress!, dk: dkp.baseAddress!, dv: dvp.baseAddress!)
         } } } } } } } } }
         if let r = rope {
             let table = RoPETable<T>(r, headDim: d, positions: 0..<n)
-            AttentionLayer.rotate(ctx, &dq, table, rows: rows, n: n, start: 0, heads: h, headDim: d, inverse: true)
-            AttentionLayer.rotate(ctx, &dk, table, rows: rows, n: n, start: 0, heads: kv, headDim: d, inverse: true)
+            AttentionLayer.rotate(pass, &dq, table, rows: rows, n: n, start: 0, heads: h, headDim: d, inverse: true)
+            AttentionLayer.rotate(pass, &dk, table, rows: rows, n: n, start: 0, heads: kv, headDim: d, inverse: true)
         }
         Projection.paramGrads(pass, dq, rows: rows, outF: qw, x.data, inF: dModel, weight: qW, bias: qB)
         Projection.paramGrads(pass, dk, rows: rows, outF: kvw, x.data, inF: dModel, weight: kW, bias: kB)
@@ -185,11 +163,13 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
     }
 
     /// RoPE on every row (position = start + row mod n), rows split across threads.
-    static func rotate(_ ctx: ComputeContext, _ a: inout [T], _ table: RoPETable<T>, rows: Int, n: Int, start: Int,
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    @inline(never)
+    static func rotate(_ pass: Pass<T>, _ a: inout [T], _ table: RoPETable<T>, rows: Int, n: Int, start: Int,
                        heads: Int, headDim: Int, inverse: Bool) {
-        let w = heads * headDim
+        let w = heads * headDim, ctx = pass.context
         a.withUnsafeMutableBufferPointer { ap in
-            ctx.parallelRanges(rows, minChunk: 16) { r in
+            Projection.ranges(ctx, rows, minChunk: 16) { r in
                 for row in r {
                     table.rotate(ap.baseAddress! + row * w, heads: heads, headDim: headDim, position: start + row % n, inverse: inverse)
                 }

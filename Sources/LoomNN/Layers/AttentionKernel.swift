@@ -153,3 +153,61 @@ extension AttentionKernel {
         }
     }
 }
+
+/// Sizes of one attention call: batch rows, positions n, heads, heads per kv head, head size,
+/// the distance between batch rows of the keys/values (n·KV·D, or capacity·KV·D for a cache).
+struct AttentionGeometry<T: LoomFloat> {
+    let batch: Int, n: Int, heads: Int, group: Int, headDim: Int, batchStride: Int, scale: T
+    var kvHeads: Int { heads / group }
+    var qw: Int { heads * headDim }
+    var kvw: Int { kvHeads * headDim }
+}
+
+extension AttentionKernel {
+    /// Forward of every (batch row, head), split across threads by (row, head).
+    /// Not inlined: called from deeply nested closures, where Embedded Swift would otherwise
+    /// leave `parallelRanges` unspecialised; the context is read from
+    /// `pass` (an existential parameter here is turned generic by the optimiser, with the same effect).
+    @inline(never) @_specialize(where T == Float) @_specialize(where T == Double)
+    static func forwardAll<T: LoomFloat>(_ pass: Pass<T>, _ geo: AttentionGeometry<T>, q: UnsafePointer<T>, k: UnsafePointer<T>,
+                                         v: UnsafePointer<T>, limits: UnsafePointer<Int>, out: UnsafeMutablePointer<T>,
+                                         probs: UnsafeMutablePointer<T>?, maxLimit: Int) {
+        let n = geo.n, h = geo.heads, d = geo.headDim, qw = geo.qw
+        let ctx = pass.context
+        Projection.ranges(ctx, geo.batch * h, minChunk: 1) { r in
+            let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, maxLimit))
+            defer { scratch.deallocate() }
+            for job in r {
+                let bi = job / h, hi = job % h, g = hi / geo.group
+                forward(q: q + bi * n * qw + hi * d, qs: qw, n: n,
+                        k: k + bi * geo.batchStride + g * d, v: v + bi * geo.batchStride + g * d, ks: geo.kvw,
+                        headDim: d, scale: geo.scale, limits: limits + bi * n,
+                        out: out + bi * n * qw + hi * d, os: qw,
+                        probs: probs.map { $0 + job * n * n }, ps: n, scratch: scratch)
+            }
+        }
+    }
+
+    /// Backward of every (batch row, kv head), split across threads by (row, kv head).
+    /// Not inlined: called from deeply nested closures, where Embedded Swift would otherwise
+    /// leave `parallelRanges` unspecialised; the context is read from
+    /// `pass` (an existential parameter here is turned generic by the optimiser, with the same effect).
+    @inline(never) @_specialize(where T == Float) @_specialize(where T == Double)
+    static func backwardAll<T: LoomFloat>(_ pass: Pass<T>, _ geo: AttentionGeometry<T>, q: UnsafePointer<T>, k: UnsafePointer<T>,
+                                          v: UnsafePointer<T>, p: UnsafePointer<T>, dO: UnsafePointer<T>, limits: UnsafePointer<Int>,
+                                          dq: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>) {
+        let n = geo.n, kv = geo.kvHeads, qw = geo.qw, kvw = geo.kvw, group = geo.group
+        let ctx = pass.context
+        Projection.ranges(ctx, geo.batch * kv, minChunk: 1) { r in
+            let ds = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, group * n * n))
+            defer { ds.deallocate() }
+            for job in r {
+                let bi = job / kv, g = job % kv
+                backward(q: q + bi * n * qw, k: k + bi * n * kvw, v: v + bi * n * kvw, p: p + (bi * geo.heads + g * group) * n * n,
+                         dO: dO + bi * n * qw, limits: limits + bi * n, n: n, qw: qw, kvw: kvw, g: g, group: group,
+                         headDim: geo.headDim, scale: geo.scale,
+                         dq: dq + bi * n * qw, dk: dk + bi * n * kvw, dv: dv + bi * n * kvw, ds: ds)
+            }
+        }
+    }
+}
