@@ -112,6 +112,10 @@ struct Builder<T: LoomFloat> {
             return try buildRecurrent(r, path: path, name: name, input: input)
         case .kmeans(let s):
             return try buildKMeans(s, path: path, name: name, input: input)
+        case .multiHeadAttention(let a):
+            return try buildAttention(a, path: path, name: name, input: input)
+        case .swiglu(let hidden, let units, let bias):
+            return try buildSwiGLU(hidden: hidden, units: units, bias: bias, path: path, name: name, input: input)
         }
     }
 

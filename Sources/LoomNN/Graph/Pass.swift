@@ -14,6 +14,8 @@ public final class Pass<T: LoomFloat> {
     public let step: UInt64
     /// saved[layer.id] = tensors that layer's backward needs.
     public var saved: [[Tensor<T>]]
+    /// Sequence options for attention layers (KV cache, padding); nil for a plain forward.
+    public var sequence: SequenceOptions<T>? = nil
 
     public init(context: ComputeContext, params: ParameterStore<T>, training: Bool,
                 layerCount: Int, seed: UInt64 = 0, step: UInt64 = 0, dropout: Bool = true) {

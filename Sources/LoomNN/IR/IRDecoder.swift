@@ -152,6 +152,10 @@ public enum IRDecoder {
             spec = try decodeRecurrent(&f, cell: RecurrentCell(rawValue: type)!)
         case "kmeans":
             spec = .kmeans(try decodeKMeans(&f))
+        case "multi_head_attention":
+            spec = .multiHeadAttention(try decodeAttention(&f))
+        case "swiglu":
+            spec = try decodeSwiGLU(&f)
         default:
             throw LoomError(.invalidIR, f.at("type"), "unknown layer type \"\(type)\" (known: \(LayerSpec.typeNames.joined(separator: ", ")))")
         }

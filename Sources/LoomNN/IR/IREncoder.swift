@@ -79,6 +79,10 @@ public enum IREncoder {
             encodeRecurrent(r, into: &o)
         case .kmeans(let s):
             encodeKMeans(s, into: &o)
+        case .multiHeadAttention(let a):
+            encodeAttention(a, into: &o)
+        case .swiglu(let h, let u, let b):
+            encodeSwiGLU(hidden: h, units: u, bias: b, into: &o)
         }
         return o
     }

@@ -21,6 +21,8 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case reshape(shape: [Int])
     case recurrent(RecurrentSpec)
     case kmeans(KMeansSpec)
+    case multiHeadAttention(AttentionSpec)
+    case swiglu(hidden: Int, units: Int?, bias: Bool)
 
     public var typeName: String {
         switch self {
@@ -42,6 +44,8 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .reshape: return "reshape"
         case .recurrent(let r): return r.cell.rawValue
         case .kmeans: return "kmeans"
+        case .multiHeadAttention: return "multi_head_attention"
+        case .swiglu: return "swiglu"
         }
     }
 
@@ -49,7 +53,8 @@ public indirect enum LayerSpec: Equatable, Sendable {
                                    "activation", "sequential", "residual", "parallel",
                                    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
                                    "global_avg_pool", "flatten", "reshape",
-                                   "rnn", "lstm", "gru", "kmeans"]
+                                   "rnn", "lstm", "gru", "kmeans",
+                                   "multi_head_attention", "swiglu"]
 }
 
 /// A `grid_scatter` placement: one (row, col, layer) cell per branch.

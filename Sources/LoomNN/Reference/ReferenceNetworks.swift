@@ -106,6 +106,15 @@ public enum ReferenceNetworks {
                                               .kmeans(KMeansSpec(clusters: 3, distance: d, temperature: 0.5, output: .features)),
                                               .kmeans(KMeansSpec(clusters: 3, dim: 4, distance: d, temperature: 1, output: .probabilities))])
         }
+        add("attention_causal_rope_gqa", [6, 8],
+            [.residual([.rmsNorm(epsilon: 1e-6, affine: true),
+                        .multiHeadAttention(AttentionSpec(numHeads: 4, numKVHeads: 2, causal: true, rope: RoPESpec(layout: .half, base: 10000)))]),
+             .residual([.rmsNorm(epsilon: 1e-6, affine: true), .swiglu(hidden: 16, units: nil, bias: false)]),
+             .dense(units: 3, activation: .linear, bias: true)])
+        add("attention_interleaved_bias", [5, 12],
+            [.multiHeadAttention(AttentionSpec(numHeads: 3, headDim: 6, causal: false, bias: true, rope: RoPESpec(layout: .interleaved, base: 500))),
+             .dense(units: 2, activation: .linear, bias: true)])
+        add("swiglu", [6], [.swiglu(hidden: 10, units: nil, bias: false), .swiglu(hidden: 7, units: 3, bias: true)])
         return out
     }
 
