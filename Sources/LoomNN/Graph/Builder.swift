@@ -26,7 +26,7 @@ struct Builder<T: LoomFloat> {
     /// The most elements one tensor (a parameter, or one sample's activations) may have: 2³¹
     /// (2³¹ − 1 where `Int` has 32 bits, as on wasm32). Larger requests are refused before anything
     /// is allocated, so an absurd size in a file is an error, not a crash.
-    static var maxElements: Int { Int.bitWidth > 32 ? Int(truncatingIfNeeded: Int64(1) << 31) : Int.max }
+    static var maxElements: Int { Int(truncatingIfNeeded: Swift.min(Int64(Int.max), Int64(1) << 31)) }
 
     /// The element count of `dims`, or an error naming `path` when it overflows or exceeds the limit.
     static func checkedCount(_ dims: [Int], path: String, what: String) throws(LoomError) -> Int {
