@@ -169,7 +169,7 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
                        heads: Int, headDim: Int, inverse: Bool) {
         let w = heads * headDim, ctx = pass.context
         a.withUnsafeMutableBufferPointer { ap in
-            Projection.ranges(ctx, rows, minChunk: 16) { r in
+            ctx.parallelRanges(rows, minChunk: 16) { r in
                 for row in r {
                     table.rotate(ap.baseAddress! + row * w, heads: heads, headDim: headDim, position: start + row % n, inverse: inverse)
                 }

@@ -174,7 +174,7 @@ extension AttentionKernel {
                                          probs: UnsafeMutablePointer<T>?, maxLimit: Int) {
         let n = geo.n, h = geo.heads, d = geo.headDim, qw = geo.qw
         let ctx = pass.context
-        Projection.ranges(ctx, geo.batch * h, minChunk: 1) { r in
+        ctx.parallelRanges(geo.batch * h, minChunk: 1) { r in
             let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, maxLimit))
             defer { scratch.deallocate() }
             for job in r {
@@ -198,7 +198,7 @@ extension AttentionKernel {
                                           dq: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>) {
         let n = geo.n, kv = geo.kvHeads, qw = geo.qw, kvw = geo.kvw, group = geo.group
         let ctx = pass.context
-        Projection.ranges(ctx, geo.batch * kv, minChunk: 1) { r in
+        ctx.parallelRanges(geo.batch * kv, minChunk: 1) { r in
             let ds = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, group * n * n))
             defer { ds.deallocate() }
             for job in r {

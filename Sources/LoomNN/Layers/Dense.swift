@@ -42,26 +42,9 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
-        let rows = x.rows
-        var pre = [T](repeating: 0, count: rows * units)
-        if let bi = biasIndex {
-            let b = pass.params.values[bi].data
-            pre.withUnsafeMutableBufferPointer { p in
-                for r in 0..<rows { for o in 0..<units { p[r * units + o] = b[o] } }
-            }
-        }
-        let w = pass.params.values[weightIndex].data
-        x.data.withUnsafeBufferPointer { xp in
-            w.withUnsafeBufferPointer { wp in
-                pre.withUnsafeMutableBufferPointer { cp in
-                    Gemm.run(pass.context, GemmProblem(
-                        m: rows, n: units, k: inFeatures,
-                        a: xp.baseAddress!, rsA: inFeatures, csA: 1,
-                        b: wp.baseAddress!, rsB: 1, csB: inFeatures,
-                        c: cp.baseAddress!, ldc: units, accumulate: true))
-                }
-            }
-        }
+        let pre = Projection.forward(pass.context, x.data, rows: x.rows, inF: inFeatures,
+                                     pass.params.values[weightIndex].data, outF: units,
+                                     bias: biasIndex.map { pass.params.values[$0].data })
         var shape = x.shape
         shape[shape.count - 1] = units
         let preT = Tensor(uncheckedShape: shape, data: pre)
@@ -94,47 +77,10 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
                 }
             }
         }
-        let ctx = pass.context
-        let inF = inFeatures, units = self.units
-        // dW += gᵀ · x
-        g.withUnsafeBufferPointer { gp in
-            x.data.withUnsafeBufferPointer { xp in
-                pass.params.grads[weightIndex].data.withUnsafeMutableBufferPointer { dwp in
-                    Gemm.run(ctx, GemmProblem(
-                        m: units, n: inF, k: rows,
-                        a: gp.baseAddress!, rsA: 1, csA: units,
-                        b: xp.baseAddress!, rsB: inF, csB: 1,
-                        c: dwp.baseAddress!, ldc: inF, accumulate: true))
-                }
-            }
-        }
-        if let bi = biasIndex {
-            // db[o] += g[0,o] + g[1,o] + … (rows in order); rows outer keeps memory access contiguous.
-            g.withUnsafeBufferPointer { gp in
-                pass.params.grads[bi].data.withUnsafeMutableBufferPointer { dbp in
-                    ctx.parallelRanges(units, minChunk: 256) { r in
-                        for row in 0..<rows {
-                            let base = row * units
-                            for o in r { dbp[o] += gp[base + o] }
-                        }
-                    }
-                }
-            }
-        }
-        // dx = g · W
-        var dx = [T](repeating: 0, count: rows * inF)
-        let w = pass.params.values[weightIndex].data
-        g.withUnsafeBufferPointer { gp in
-            w.withUnsafeBufferPointer { wp in
-                dx.withUnsafeMutableBufferPointer { dxp in
-                    Gemm.run(ctx, GemmProblem(
-                        m: rows, n: inF, k: units,
-                        a: gp.baseAddress!, rsA: units, csA: 1,
-                        b: wp.baseAddress!, rsB: inF, csB: 1,
-                        c: dxp.baseAddress!, ldc: inF, accumulate: false))
-                }
-            }
-        }
+        Projection.paramGrads(pass, g, rows: rows, outF: units, x.data, inF: inFeatures, weight: weightIndex, bias: biasIndex)
+        var dx = [T](repeating: 0, count: rows * inFeatures)
+        Projection.inputGrad(pass.context, g, rows: rows, outF: units, pass.params.values[weightIndex].data, inF: inFeatures,
+                             into: &dx, accumulate: false)
         return Tensor(uncheckedShape: x.shape, data: dx)
     }
 }

@@ -1,25 +1,11 @@
 import LoomCore
 
-/// The linear projections shared by `multi_head_attention` and `swiglu`, in dense's canonical
+/// The linear projections shared by `dense`, `multi_head_attention` and `swiglu`, in dense's canonical
 /// order (docs/numerics.md): `y[r,o] = fma-chain over i of x[r,i]·W[o,i]` starting from `b[o]`
 /// (or +0); `dW[o,i] += fma-chain over rows r of g[r,o]·x[r,i]`; `db[o] += Σ_r g[r,o]` (rows in
 /// order); `dx[r,i] = fma-chain over o of g[r,o]·W[o,i]`, continuing the chain of an earlier
 /// projection when `accumulate` is true (so `dx = x-grad of projection 1, then 2, …` is one chain).
 enum Projection {
-    /// `ComputeContext.parallelRanges`'s split, through the protocol requirement `parallelFor`
-    /// (a witness-table call). Embedded Swift (wasm) can leave a call of the generic extension
-    /// method unspecialised inside these layers' nested closures, which then traps at run time.
-    static func ranges(_ ctx: ComputeContext, _ total: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
-        if total <= 0 { return }
-        let chunks = Swift.max(1, Swift.min(ctx.threads, total / Swift.max(1, minChunk)))
-        if chunks == 1 { body(0..<total); return }
-        let base = total / chunks, extra = total % chunks
-        ctx.parallelFor(chunks) { c in
-            let lo = c * base + Swift.min(c, extra)
-            body(lo..<(lo + base + (c < extra ? 1 : 0)))
-        }
-    }
-
     /// `x [rows, inF] · W[outF, inF]ᵀ + b` → `[rows, outF]`.
     @_specialize(where T == Float) @_specialize(where T == Double)
     static func forward<T: LoomFloat>(_ ctx: ComputeContext, _ x: [T], rows: Int, inF: Int, _ w: [T], outF: Int,
@@ -61,7 +47,7 @@ enum Projection {
         if let bi = bias {
             g.withUnsafeBufferPointer { gp in
                 pass.params.grads[bi].data.withUnsafeMutableBufferPointer { dbp in
-                    Projection.ranges(ctx, outF, minChunk: 256) { r in
+                    ctx.parallelRanges(outF, minChunk: 256) { r in
                         for row in 0..<rows {
                             let base = row * outF
                             for o in r { dbp[o] += gp[base + o] }

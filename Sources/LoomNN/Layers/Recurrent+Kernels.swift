@@ -22,22 +22,6 @@ final class RecurrentScratch<T: LoomFloat> {
     }
 
     deinit { for p in buffers { p.deallocate() } }
-
-    /// `ctx.parallelRanges` written out over the protocol requirement `parallelFor`: contiguous
-    /// ranges of at least `minChunk` items, at most `threads` of them. (Calling the LoomCore
-    /// extension method from here made the Embedded wasm link resolve every caller to an
-    /// unspecialised stub.)
-    @inline(__always)
-    static func ranges(_ ctx: ComputeContext, _ total: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
-        if total <= 0 { return }
-        let chunks = Swift.max(1, Swift.min(ctx.threads, total / Swift.max(1, minChunk)))
-        if chunks == 1 { body(0..<total); return }
-        let base = total / chunks, extra = total % chunks
-        ctx.parallelFor(chunks) { c in
-            let lo = c * base + Swift.min(c, extra)
-            body(lo..<(lo + base + (c < extra ? 1 : 0)))
-        }
-    }
 }
 
 extension RecurrentLayer {
@@ -80,7 +64,7 @@ extension RecurrentLayer {
             // 2. Recurrent projection, chains starting at b_hh.
             Gemm.run(ctx, GemmProblem(m: nb, n: gh, k: nh, a: UnsafePointer(hCur), rsA: nh, csA: 1,
                                       b: UnsafePointer(whh), rsB: 1, csB: nh, c: hp, ldc: gh, accumulate: true))
-            RecurrentScratch<T>.ranges(ctx, nb, minChunk: chunk) { rows in
+            ctx.parallelRanges(nb, minChunk: chunk) { rows in
                 for b in rows {
                     let xr = xp + (b * ns + t) * gh, hr = hp + b * gh, hc = hCur + b * nh
                     let o = (b * ns + t) * nh, go = (b * ns + t) * gh
@@ -150,7 +134,7 @@ extension RecurrentLayer {
         let dhp = cell == .gru ? s.make(nb * ns * gh) : dxp
         let chunk = Swift.max(1, 2048 / Swift.max(1, gh))
         for t in stride(from: ns - 1, through: 0, by: -1) {
-            RecurrentScratch<T>.ranges(ctx, nb, minChunk: chunk) { rows in
+            ctx.parallelRanges(nb, minChunk: chunk) { rows in
                 for b in rows {
                     let o = (b * ns + t) * nh, go = (b * ns + t) * gh, cr = carried + b * nh
                     for u in 0..<nh {
@@ -197,7 +181,7 @@ extension RecurrentLayer {
         for (index, src) in [(biasIH, dxp), (biasHH, dhp)] {
             guard let bi = index else { continue }
             pass.params.grads[bi].data.withUnsafeMutableBufferPointer { db in
-                RecurrentScratch<T>.ranges(ctx, gh, minChunk: 256) { cols in
+                ctx.parallelRanges(gh, minChunk: 256) { cols in
                     for r in 0..<rows { for g in cols { db[g] += src[r * gh + g] } }
                 }
             }

@@ -73,7 +73,7 @@ public final class SwiGLULayer<T: LoomFloat>: Layer<T> {
         let du = Elementwise.zip(ctx, dh, g) { d, gi in d * Activation.silu.apply(gi) }
         var dg = [T](repeating: 0, count: rows * hidden)
         dg.withUnsafeMutableBufferPointer { dgp in
-            Projection.ranges(ctx, rows * hidden, minChunk: 4096) { r in
+            ctx.parallelRanges(rows * hidden, minChunk: 4096) { r in
                 for i in r {
                     // silu' needs only x (y is unused for silu)
                     dgp[i] = (dh[i] * u[i]) * Activation.silu.derivative(x: g[i], y: 0)
