@@ -1,7 +1,9 @@
 """PyTorch CPU timings for scripts/bench: the shapes of `loom bench --mode layers`
 (Sources/LoomCLI/Commands/BenchCommand+Layers.swift; keep them in step).
-Usage: python bench_torch.py THREADS REPEATS ITERATIONS
+Usage: python bench_torch.py THREADS REPEATS ITERATIONS (the least steps per timed round, which
+also lasts at least 50 ms; the best round's time per step is reported)
 Prints one line per mode: `<mode> threads=<n> us=<best time per step in µs>`."""
+import math
 import sys
 import time
 
@@ -54,12 +56,14 @@ cases = {
     "train-mlp": train_step(nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10)), (64, 64)),
 }
 for mode, step in cases.items():
-    for _ in range(2):  # warm-up
-        step()
+    step()  # warm-up; the second, timed, sets how many steps make a round of >= 50 ms
+    s = time.perf_counter()
+    step()
+    rounds = max(iterations, math.ceil(0.05 / max(time.perf_counter() - s, 1e-9)))
     best = float("inf")
     for _ in range(repeats):
         s = time.perf_counter()
-        for _ in range(iterations):
+        for _ in range(rounds):
             step()
-        best = min(best, (time.perf_counter() - s) / iterations)
+        best = min(best, (time.perf_counter() - s) / rounds)
     print(f"{mode} threads={threads} us={best * 1e6:.1f}", flush=True)

@@ -4,7 +4,7 @@ import LoomNN
 
 /// The layer and training-step benchmarks of `loom bench --mode …` (scripts/bench times the same
 /// shapes in PyTorch). Every case runs on seeded uniform values (never zeros), warms up first and
-/// reports the best time per step over `repeats` rounds of `iterations` steps each.
+/// reports the best time per step over `repeats` rounds of at least `iterations` steps and 50 ms each.
 enum LayerBench {
     struct Case {
         var mode: String
@@ -84,12 +84,15 @@ enum LayerBench {
                 _ = net.backward(dy, pass: pass)
             }
         }
-        for _ in 0..<2 { try step() }  // warm-up
+        try step()  // warm-up; the second, timed, sets how many steps make a round of ≥ 50 ms
+        let tw = LoomCommand.Bench.now()
+        try step()
+        let rounds = Swift.max(iterations, Int((0.05 / Swift.max(LoomCommand.Bench.now() - tw, 1e-9)).rounded(.up)))
         var best = Double.infinity
         for _ in 0..<repeats {
             let t0 = LoomCommand.Bench.now()
-            for _ in 0..<iterations { try step() }
-            best = Swift.min(best, (LoomCommand.Bench.now() - t0) / Double(iterations))
+            for _ in 0..<rounds { try step() }
+            best = Swift.min(best, (LoomCommand.Bench.now() - t0) / Double(rounds))
         }
         // Backward is about twice the forward's FLOPs (gradients of inputs and of weights).
         let gflops = c.forwardFLOPs > 0 ? 3 * c.forwardFLOPs / best / 1e9 : 0
