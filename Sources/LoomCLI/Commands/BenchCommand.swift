@@ -9,7 +9,13 @@ import Glibc
 extension LoomCommand {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure dense-layer forward and backward speed (used by scripts/bench).")
+            abstract: "Measure layer and training-step speed (used by scripts/bench).",
+            discussion: "Modes: dense (the default; square dense layers of --sizes), conv2d, lstm, mha (forward + backward of one layer), train-cnn, train-mlp (a full training step: forward, loss, backward, AdamW), or layers (all but dense).")
+
+        @Option(name: .long, help: "dense, conv2d, lstm, mha, train-cnn, train-mlp or layers.")
+        var mode: String = "dense"
+        @Option(name: .long, help: "Steps per timed round in the layer and training modes.")
+        var iterations: Int = 10
 
         @Option(name: .long, parsing: .upToNextOption, help: "Square sizes n (batch n, n → n features).")
         var sizes: [Int] = [256, 512, 1024]
@@ -21,6 +27,18 @@ extension LoomCommand {
             let ctx = try threadOption.context()
             guard repeats >= 1 else { throw LoomError(.invalidArgument, "--repeats", "must be at least 1") }
             for n in sizes where n < 1 || n > 8192 { throw LoomError(.invalidArgument, "--sizes", "sizes must be in 1...8192, got \(n)") }
+            if mode != "dense" {
+                guard iterations >= 1 else { throw LoomError(.invalidArgument, "--iterations", "must be at least 1") }
+                let modes = mode == "layers" ? LayerBench.modes : [mode]
+                for m in modes {
+                    switch dtype {
+                    case "f32": out(try LayerBench.run(Float.self, mode: m, repeats: repeats, iterations: iterations, context: ctx, threads: ctx.threads))
+                    case "f64": out(try LayerBench.run(Double.self, mode: m, repeats: repeats, iterations: iterations, context: ctx, threads: ctx.threads))
+                    default: throw LoomError(.invalidArgument, "--dtype", "f32 or f64, got \(dtype)")
+                    }
+                }
+                return
+            }
             switch dtype {
             case "f32": try bench(Float.self, ctx)
             case "f64": try bench(Double.self, ctx)
