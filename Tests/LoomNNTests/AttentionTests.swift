@@ -9,19 +9,8 @@ final class AttentionTests: XCTestCase {
     func fixture() throws -> JSONValue { try Fixture.json("Fixtures/torch/attention.json") }
     func cases() throws -> [JSONValue] { try fixture()["cases"]!.arrayValue! }
 
-    func testF64AgainstPyTorch() throws {
-        for c in try cases() { try checkAgainstTorch(c, as: Double.self, rtol: 1e-9, atol: 1e-12) }
-    }
 
-    func testF32AgainstPyTorch() throws {
-        for c in try cases() { try checkAgainstTorch(c, as: Float.self, rtol: 2e-4, atol: 2e-5) }
-    }
 
-    func testFiniteDifferences() throws {
-        var checked = 0
-        for c in try cases() { checked += try checkFiniteDifferences(c) }
-        XCTAssertGreaterThan(checked, 3000)
-    }
 
     /// Padding through the Swift API: forward, input and parameter gradients against PyTorch.
     func checkPadded<T: LoomFloat>(_ as: T.Type, rtol: Double, atol: Double) throws {

@@ -2,23 +2,35 @@ import LoomCore
 import LoomNN
 import XCTest
 
-/// Every layer, activation and combine mode against PyTorch (Fixtures/torch/layers.json, made by
-/// scripts/fixtures/torch_layers.py): forward output, input gradient and parameter gradients of
+/// Every layer, activation and combine mode against PyTorch (Fixtures/torch/*.json, made by
+/// scripts/fixtures/torch_*.py): forward output, input gradient and parameter gradients of
 /// L = Σ output·grad_output, in f64 (tight) and f32 (loose).
 final class TorchLayerTests: XCTestCase {
+    /// Every layer case of every fixture file (layers, conv, recurrent, attention, softmax_kmeans, …).
+    func testF64AgainstPyTorch() throws {
+        let cases = try allLayerFixtureCases()
+        XCTAssertGreaterThan(cases.count, 140)
+        for c in cases { try checkAgainstTorch(c, as: Double.self, rtol: 1e-9, atol: 1e-12) }
+    }
+
+    func testF32AgainstPyTorch() throws {
+        for c in try allLayerFixtureCases() { try checkAgainstTorch(c, as: Float.self, rtol: 2e-4, atol: 2e-5) }
+    }
+
+    /// Every backward against central finite differences in float64, on every fixture case.
+    func testBackwardMatchesFiniteDifferences() throws {
+        var checked = 0
+        for c in try allLayerFixtureCases() { checked += try checkFiniteDifferences(c) }
+        XCTAssertGreaterThan(checked, 8000)
+    }
+
     func cases() throws -> [JSONValue] {
         let cases = try Fixture.json("Fixtures/torch/layers.json")["cases"]!.arrayValue!
         XCTAssertGreaterThan(cases.count, 50)
         return cases
     }
 
-    func testF64AgainstPyTorch() throws {
-        for c in try cases() { try checkAgainstTorch(c, as: Double.self, rtol: 1e-9, atol: 1e-12) }
-    }
 
-    func testF32AgainstPyTorch() throws {
-        for c in try cases() { try checkAgainstTorch(c, as: Float.self, rtol: 2e-4, atol: 2e-5) }
-    }
 
     /// The fixtures (all Fixtures/torch/*.json files) cover every layer type, activation and combine mode of the IR.
     func testFixturesCoverTheIR() throws {
