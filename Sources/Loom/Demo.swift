@@ -76,6 +76,8 @@ public enum Demo {
         public var outputHash: String
         public var reloadedHash: String
         public var history: TrainingHistory
+        /// The trained network in every dtype on the test set (`DTypeTable.order`).
+        public var dtypes: [DTypeComparisonRow]
     }
 
     /// A stratified 80/20 split: within each class, a seeded permutation (stream
@@ -115,7 +117,9 @@ public enum Demo {
         let reloaded = try AnyNetwork.load(path: savePath)
         guard case .f32(let net2, _) = reloaded else { throw LoomError(.invalidModel, savePath, "reloaded with another dtype") }
         let out2 = try net2.forward(xTest, context: context)
+        let dtypes = try DTypeComparison.run(reloaded, inputs: xTest.converted(to: Double.self),
+                                             labels: yTest.data.map { Int($0) }, dtypes: DTypeTable.order, context: context)
         return Report(testAccuracy: acc ?? 0, testSamples: xTest.batch, outputHash: out.bitHash.hex,
-                      reloadedHash: out2.bitHash.hex, history: history)
+                      reloadedHash: out2.bitHash.hex, history: history, dtypes: dtypes)
     }
 }

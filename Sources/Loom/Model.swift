@@ -13,14 +13,6 @@ extension AnyNetwork {
         try FileIO.write(path, text: saved())
     }
 
-    /// Runs inference on rows of Doubles (converted to the network's type) and returns Doubles.
-    public func forward(_ x: Tensor<Double>, context: ComputeContext) throws(LoomError) -> Tensor<Double> {
-        switch self {
-        case .f32(let n, _): return try n.forward(x.converted(to: Float.self), context: context).converted(to: Double.self)
-        case .f64(let n, _): return try n.forward(x, context: context)
-        }
-    }
-
     public var inputShape: [Int] { spec.inputShape }
     public var outputShape: [Int] {
         switch self { case .f32(let n, _): return n.outputShape; case .f64(let n, _): return n.outputShape }

@@ -35,6 +35,9 @@ extension LoomCommand {
             } else {
                 throw LoomError(.invalidModel, save, "reloaded outputs differ from the trained network's")
             }
+            out("")
+            out("the same weights executed in every dtype (docs/numerics.md), on the \(report.testSamples) test digits:")
+            for l in DTypeTable.render(report.dtypes, reference: .f32) { out("  " + l) }
         }
     }
 }

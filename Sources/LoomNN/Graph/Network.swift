@@ -12,8 +12,8 @@ public final class Network<T: LoomFloat> {
 
     /// Builds the network, initialising every parameter from `spec.seed`.
     public init(_ spec: NetworkSpec) throws(LoomError) {
-        guard spec.dtype == T.dtype else {
-            throw LoomError(.invalidIR, "dtype", "the network computes in \(spec.dtype.name) but was built as \(T.dtype.name)")
+        guard Execution.computeType(of: spec.dtype) == T.dtype else {
+            throw LoomError(.invalidIR, "dtype", "a \(spec.dtype.name) network computes in \(Execution.computeType(of: spec.dtype).name), but was built as \(T.dtype.name)")
         }
         guard !spec.inputShape.isEmpty, spec.inputShape.allSatisfy({ $0 > 0 }) else {
             throw LoomError(.invalidIR, "input.shape", "must be a non-empty list of positive sizes")
@@ -27,6 +27,15 @@ public final class Network<T: LoomFloat> {
                                          input: spec.inputShape, kind: "network")
         layerCount = builder.nextID
         self.params = params
+    }
+
+    /// How passes compute in the network's dtype (`Execution`).
+    public var execution: Execution { Execution(spec.dtype) }
+
+    /// A pass over this network's parameters in its execution.
+    func makePass(context: ComputeContext, training: Bool, step: UInt64 = 0, dropout: Bool = true) -> Pass<T> {
+        Pass(context: context, params: params, training: training, layerCount: layerCount, seed: spec.seed, step: step,
+             dropout: dropout, execution: execution)
     }
 
     public var inputShape: [Int] { spec.inputShape }
@@ -47,15 +56,13 @@ public final class Network<T: LoomFloat> {
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func forward(_ x: Tensor<T>, context: ComputeContext = SerialContext()) throws(LoomError) -> Tensor<T> {
         try validateInput(x)
-        let pass = Pass(context: context, params: params, training: false, layerCount: layerCount)
-        return try root.forward(x, pass)
+        return try root.forward(x, makePass(context: context, training: false))
     }
 
     /// A pass in training mode (dropout active, values saved for backward).
     /// `dropout: false` records for backward but keeps dropout off (inference semantics).
     public func trainingPass(context: ComputeContext, step: UInt64, dropout: Bool = true) -> Pass<T> {
-        Pass(context: context, params: params, training: true, layerCount: layerCount, seed: spec.seed, step: step,
-             dropout: dropout)
+        makePass(context: context, training: true, step: step, dropout: dropout)
     }
 
     /// Training-mode forward on `pass`.
@@ -66,18 +73,24 @@ public final class Network<T: LoomFloat> {
     }
 
     /// Backward through the whole network: adds dL/dθ into `params.grads` and returns dL/dx.
+    /// (In rounded and quantized execution the gradient with respect to the executed parameter
+    /// values is the master parameters' gradient: straight through the rounding.)
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func backward(_ dy: Tensor<T>, pass: Pass<T>) -> Tensor<T> {
-        root.backward(dy, pass)
+        let dx = root.backward(dy, pass)
+        pass.commitGradients()
+        return dx
     }
 
     /// Zeroes the gradients, runs forward and backward for `loss`, and returns the loss and output.
+    /// `gradientScale` multiplies the loss gradient before backward (f16 loss scaling; a power of two).
     public func computeGradients(_ x: Tensor<T>, target: Tensor<T>, loss: LossKind, context: ComputeContext,
-                                 step: UInt64) throws(LoomError) -> (loss: T, output: Tensor<T>) {
+                                 step: UInt64, gradientScale: T = 1) throws(LoomError) -> (loss: T, output: Tensor<T>) {
         params.zeroGrads()
         let pass = trainingPass(context: context, step: step)
         let y = try forward(x, pass: pass)
-        let (l, g) = try Loss.compute(loss, output: y, target: target)
+        var (l, g) = try Loss.compute(loss, output: y, target: target)
+        if gradientScale != 1 { g = Tensor(uncheckedShape: g.shape, data: g.data.map { $0 * gradientScale }) }
         _ = backward(g, pass: pass)
         return (l, y)
     }

@@ -14,6 +14,14 @@ public final class ParameterStore<T: LoomFloat> {
 
     public init() {}
 
+    /// A store with the same names, frozen flags and gradients, holding `values` (an execution
+    /// view of this one: see `Execution`).
+    func copy(values: [Tensor<T>]) -> ParameterStore<T> {
+        let s = ParameterStore<T>()
+        s.names = names; s.values = values; s.grads = grads; s.frozen = frozen
+        return s
+    }
+
     /// Registers a parameter and returns its index.
     public func register(_ name: String, _ value: Tensor<T>) -> Int {
         names.append(name)

@@ -17,15 +17,36 @@ public final class Pass<T: LoomFloat> {
     /// Sequence options for attention layers (KV cache, padding); nil for a plain forward.
     public var sequence: SequenceOptions<T>? = nil
 
+    /// How the pass computes in the network's dtype; `params` is the execution's view of the
+    /// master parameters (the master store itself for native execution).
+    public let execution: Execution
+    /// The master parameters (where gradients end up).
+    public let master: ParameterStore<T>
+    /// Integer codes of the weight matrices, by parameter index (quantized execution only).
+    let quantizedWeights: [QuantizedRows?]
+
     public init(context: ComputeContext, params: ParameterStore<T>, training: Bool,
-                layerCount: Int, seed: UInt64 = 0, step: UInt64 = 0, dropout: Bool = true) {
+                layerCount: Int, seed: UInt64 = 0, step: UInt64 = 0, dropout: Bool = true,
+                execution: Execution = .native) {
         self.context = context
         self.dropout = training && dropout
-        self.params = params
+        self.execution = execution
+        self.master = params
+        (self.params, self.quantizedWeights) = execution.view(of: params, context)
         self.training = training
         self.seed = seed
         self.step = step
         self.saved = training ? [[Tensor<T>]](repeating: [], count: layerCount) : []
+    }
+
+    /// The integer codes of parameter `index` when it is a weight matrix in quantized execution.
+    @inline(__always) func quantizedWeight(_ index: Int) -> QuantizedRows? {
+        quantizedWeights.isEmpty ? nil : quantizedWeights[index]
+    }
+
+    /// After backward: the gradients computed on the execution view become the master's.
+    public func commitGradients() {
+        if params !== master { master.grads = params.grads }
     }
 
     @inline(__always) public func save(_ id: Int, _ tensors: [Tensor<T>]) {

@@ -20,8 +20,8 @@ public enum IRDecoder {
         }
         let name = try f.string("name", "")
         let dtypeName = try f.string("dtype", "f32")
-        guard let dtype = DType(name: dtypeName), dtype == .f32 || dtype == .f64 else {
-            throw LoomError(.invalidIR, "dtype", "networks compute in \"f32\" or \"f64\", got \"\(dtypeName)\"")
+        guard let dtype = DType(name: dtypeName) else {
+            throw LoomError(.invalidIR, "dtype", "must be one of \(DType.allCases.map { $0.name }.joined(separator: ", ")), got \"\(dtypeName)\"")
         }
         let seed = try f.uint64("seed", 0)
         var inF = try IRFields(try f.required("input"), path: "input")

@@ -67,9 +67,9 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
         }
         if let v = valid { try Network<T>.checkValidLengths(v, batch: b, positions: n) }
         let pv = pass.params.values
-        var q = Projection.forward(ctx, x.data, rows: rows, inF: dModel, pv[qW].data, outF: qw, bias: qB.map { pv[$0].data })
-        var k = Projection.forward(ctx, x.data, rows: rows, inF: dModel, pv[kW].data, outF: kvw, bias: kB.map { pv[$0].data })
-        let v = Projection.forward(ctx, x.data, rows: rows, inF: dModel, pv[vW].data, outF: kvw, bias: vB.map { pv[$0].data })
+        var q = Projection.forward(pass, x.data, rows: rows, inF: dModel, weight: qW, outF: qw, bias: qB)
+        var k = Projection.forward(pass, x.data, rows: rows, inF: dModel, weight: kW, outF: kvw, bias: kB)
+        let v = Projection.forward(pass, x.data, rows: rows, inF: dModel, weight: vW, outF: kvw, bias: vB)
         if let r = rope {
             let table = RoPETable<T>(r, headDim: d, positions: start..<(start + n))
             AttentionLayer.rotate(pass, &q, table, rows: rows, n: n, start: start, heads: h, headDim: d, inverse: false)
@@ -116,7 +116,7 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
                 }
             }
         }
-        let y = Projection.forward(ctx, out, rows: rows, inF: qw, pv[oW].data, outF: dModel, bias: oB.map { pv[$0].data })
+        let y = Projection.forward(pass, out, rows: rows, inF: qw, weight: oW, outF: dModel, bias: oB)
         if training {
             pass.save(id, [x, Tensor(uncheckedShape: [rows, qw], data: q), Tensor(uncheckedShape: [rows, kvw], data: k),
                            Tensor(uncheckedShape: [rows, kvw], data: v), Tensor(uncheckedShape: [b, h, n, n], data: probs),

@@ -18,14 +18,24 @@ public final class SequentialLayer<T: LoomFloat>: Layer<T> {
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         var h = x
-        for l in layers { h = try l.forward(h, pass) }
+        let exec = pass.execution, ctx = pass.context
+        if !exec.isNative && kind == "network" { exec.roundActivation(&h, ctx) }
+        for l in layers {
+            h = try l.forward(h, pass)
+            exec.roundActivation(&h, ctx)
+        }
         return h
     }
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func backward(_ dy: Tensor<T>, _ pass: Pass<T>) -> Tensor<T> {
         var g = dy
-        for l in layers.reversed() { g = l.backward(g, pass) }
+        let exec = pass.execution, ctx = pass.context
+        for l in layers.reversed() {
+            exec.roundGradient(&g, ctx)
+            g = l.backward(g, pass)
+        }
+        if kind == "network" { exec.roundGradient(&g, ctx) }
         return g
     }
 }

@@ -129,6 +129,10 @@ public final class ConvLayer<T: LoomFloat>: Layer<T> {
             col.withUnsafeBufferPointer { cp in
                 acc.withUnsafeMutableBufferPointer { ap in
                     for g in 0..<spec.groups {
+                        // Quantized execution: rows = output positions (each patch quantized on its own).
+                        if WeightProduct.quantized(pass, weight: weightIndex, channels: (g * fg)..<((g + 1) * fg),
+                                                   x: cp.baseAddress! + g * kg * bp, rows: bp, cols: kg, rsX: 1, csX: bp,
+                                                   c: ap.baseAddress! + g * fg * bp, rsC: 1, csC: bp) { continue }
                         Gemm.run(ctx, GemmProblem(
                             m: fg, n: bp, k: kg,
                             a: wp.baseAddress! + g * fg * kg, rsA: kg, csA: 1,

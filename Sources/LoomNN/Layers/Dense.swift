@@ -42,9 +42,7 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
-        let pre = Projection.forward(pass.context, x.data, rows: x.rows, inF: inFeatures,
-                                     pass.params.values[weightIndex].data, outF: units,
-                                     bias: biasIndex.map { pass.params.values[$0].data })
+        let pre = Projection.forward(pass, x.data, rows: x.rows, inF: inFeatures, weight: weightIndex, outF: units, bias: biasIndex)
         var shape = x.shape
         shape[shape.count - 1] = units
         let preT = Tensor(uncheckedShape: shape, data: pre)

@@ -87,7 +87,7 @@ extension Network {
         guard n <= cache.capacity - cache.length else {
             throw LoomError(.invalidInput, "cache", "\(n) new positions after \(cache.length) exceed the cache capacity \(cache.capacity)")
         }
-        let pass = Pass(context: context, params: params, training: false, layerCount: layerCount)
+        let pass = makePass(context: context, training: false)
         pass.sequence = SequenceOptions(cache: cache, start: cache.length)
         let y = try root.forward(x, pass)
         cache.length += n
@@ -109,7 +109,7 @@ extension Network {
     public func forward(_ x: Tensor<T>, validLengths: [Int], context: ComputeContext = SerialContext()) throws(LoomError) -> Tensor<T> {
         try validateInput(x)
         try Network.checkValidLengths(validLengths, batch: x.batch, positions: x.rank > 1 ? x.shape[1] : 1)
-        let pass = Pass(context: context, params: params, training: false, layerCount: layerCount)
+        let pass = makePass(context: context, training: false)
         pass.sequence = SequenceOptions(validLengths: validLengths)
         return try root.forward(x, pass)
     }

@@ -6,23 +6,27 @@ import LoomCore
 /// order); `dx[r,i] = fma-chain over o of g[r,o]·W[o,i]`, continuing the chain of an earlier
 /// projection when `accumulate` is true (so `dx = x-grad of projection 1, then 2, …` is one chain).
 enum Projection {
-    /// `x [rows, inF] · W[outF, inF]ᵀ + b` → `[rows, outF]`.
+    /// `x [rows, inF] · W[outF, inF]ᵀ + b` → `[rows, outF]` with parameters `weight` and `bias` of
+    /// the pass (an integer product in quantized execution: `WeightProduct`).
     @_specialize(where T == Float) @_specialize(where T == Double)
-    static func forward<T: LoomFloat>(_ ctx: ComputeContext, _ x: [T], rows: Int, inF: Int, _ w: [T], outF: Int,
-                                      bias: [T]?) -> [T] {
+    static func forward<T: LoomFloat>(_ pass: Pass<T>, _ x: [T], rows: Int, inF: Int, weight: Int, outF: Int,
+                                      bias: Int?) -> [T] {
         var y = [T](repeating: 0, count: rows * outF)
-        if let b = bias {
+        if let bi = bias {
+            let b = pass.params.values[bi].data
             y.withUnsafeMutableBufferPointer { p in
                 for r in 0..<rows { for o in 0..<outF { p[r * outF + o] = b[o] } }
             }
         }
         x.withUnsafeBufferPointer { xp in
-            w.withUnsafeBufferPointer { wp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    Gemm.run(ctx, GemmProblem(m: rows, n: outF, k: inF,
-                                              a: xp.baseAddress!, rsA: inF, csA: 1,
-                                              b: wp.baseAddress!, rsB: 1, csB: inF,
-                                              c: yp.baseAddress!, ldc: outF, accumulate: true))
+            y.withUnsafeMutableBufferPointer { yp in
+                if WeightProduct.quantized(pass, weight: weight, x: xp.baseAddress!, rows: rows, cols: inF, rsX: inF, csX: 1,
+                                           c: yp.baseAddress!, rsC: outF, csC: 1) { return }
+                pass.params.values[weight].data.withUnsafeBufferPointer { wp in
+                    Gemm.run(pass.context, GemmProblem(m: rows, n: outF, k: inF,
+                                                       a: xp.baseAddress!, rsA: inF, csA: 1,
+                                                       b: wp.baseAddress!, rsB: 1, csB: inF,
+                                                       c: yp.baseAddress!, ldc: outF, accumulate: true))
                 }
             }
         }

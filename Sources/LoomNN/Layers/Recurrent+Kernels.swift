@@ -39,8 +39,11 @@ extension RecurrentLayer {
             let b = params.values[bi].data
             for r in 0..<(nb * ns) { for g in 0..<gh { xp[r * gh + g] = b[g] } }
         }
-        Gemm.run(ctx, GemmProblem(m: nb * ns, n: gh, k: ni, a: UnsafePointer(xIn), rsA: ni, csA: 1,
-                                  b: UnsafePointer(wih), rsB: 1, csB: ni, c: xp, ldc: gh, accumulate: true))
+        if !WeightProduct.quantized(pass, weight: weightIH, x: UnsafePointer(xIn), rows: nb * ns, cols: ni, rsX: ni, csX: 1,
+                                    c: xp, rsC: gh, csC: 1) {
+            Gemm.run(ctx, GemmProblem(m: nb * ns, n: gh, k: ni, a: UnsafePointer(xIn), rsA: ni, csA: 1,
+                                      b: UnsafePointer(wih), rsB: 1, csB: ni, c: xp, ldc: gh, accumulate: true))
+        }
         let bhh: [T]? = biasHH.map { params.values[$0].data }
         let hCur = s.make(nb * nh), cCur = s.make(cell == .lstm ? nb * nh : 0)
         if let h = h0 { for i in 0..<(nb * nh) { hCur[i] = h.data[i] } }
@@ -62,8 +65,11 @@ extension RecurrentLayer {
             }
             for b in 0..<nb { for g in 0..<gh { hp[b * gh + g] = bhh?[g] ?? 0 } }
             // 2. Recurrent projection, chains starting at b_hh.
-            Gemm.run(ctx, GemmProblem(m: nb, n: gh, k: nh, a: UnsafePointer(hCur), rsA: nh, csA: 1,
-                                      b: UnsafePointer(whh), rsB: 1, csB: nh, c: hp, ldc: gh, accumulate: true))
+            if !WeightProduct.quantized(pass, weight: weightHH, x: UnsafePointer(hCur), rows: nb, cols: nh, rsX: nh, csX: 1,
+                                        c: hp, rsC: gh, csC: 1) {
+                Gemm.run(ctx, GemmProblem(m: nb, n: gh, k: nh, a: UnsafePointer(hCur), rsA: nh, csA: 1,
+                                          b: UnsafePointer(whh), rsB: 1, csB: nh, c: hp, ldc: gh, accumulate: true))
+            }
             ctx.parallelRanges(nb, minChunk: chunk) { rows in
                 for b in rows {
                     let xr = xp + (b * ns + t) * gh, hr = hp + b * gh, hc = hCur + b * nh

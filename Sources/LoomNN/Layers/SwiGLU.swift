@@ -47,13 +47,10 @@ public final class SwiGLULayer<T: LoomFloat>: Layer<T> {
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         let rows = x.rows, ctx = pass.context
         let v = pass.params.values
-        let g = Projection.forward(ctx, x.data, rows: rows, inF: inFeatures, v[gateW].data, outF: hidden,
-                                   bias: gateB.map { v[$0].data })
-        let u = Projection.forward(ctx, x.data, rows: rows, inF: inFeatures, v[upW].data, outF: hidden,
-                                   bias: upB.map { v[$0].data })
+        let g = Projection.forward(pass, x.data, rows: rows, inF: inFeatures, weight: gateW, outF: hidden, bias: gateB)
+        let u = Projection.forward(pass, x.data, rows: rows, inF: inFeatures, weight: upW, outF: hidden, bias: upB)
         let h = Elementwise.zip(ctx, g, u) { Activation.silu.apply($0) * $1 }
-        let y = Projection.forward(ctx, h, rows: rows, inF: hidden, v[downW].data, outF: units,
-                                   bias: downB.map { v[$0].data })
+        let y = Projection.forward(pass, h, rows: rows, inF: hidden, weight: downW, outF: units, bias: downB)
         var shape = x.shape
         shape[shape.count - 1] = units
         pass.save(id, [x, Tensor(uncheckedShape: [rows, hidden], data: g), Tensor(uncheckedShape: [rows, hidden], data: u),
