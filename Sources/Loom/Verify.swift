@@ -26,6 +26,9 @@ public enum Verify {
         let ctx = CPUContext(threads: counts.max() ?? 1)
         for c in ReferenceNetworks.cases(dtype: .f32) { failures += try batchInvariance(c, as: Float.self, context: ctx) }
         for c in ReferenceNetworks.cases(dtype: .f64) { failures += try batchInvariance(c, as: Double.self, context: ctx) }
+        for dt in ReferenceNetworks.executionDTypes {
+            for c in ReferenceNetworks.cases(dtype: dt) { failures += try batchInvariance(c, as: Float.self, context: ctx) }
+        }
         log("batch invariance (1 vs 64): \(failures.isEmpty ? "identical" : "see failures")")
         if let g = golden {
             let wanted = g.filter { !$0.isEmpty && !$0.hasPrefix("#") }

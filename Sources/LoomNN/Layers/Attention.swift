@@ -66,7 +66,6 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
             throw LoomError(.invalidArgument, path, "a KV cache is for inference; train on full sequences")
         }
         if let v = valid { try Network<T>.checkValidLengths(v, batch: b, positions: n) }
-        let pv = pass.params.values
         var q = Projection.forward(pass, x.data, rows: rows, inF: dModel, weight: qW, outF: qw, bias: qB)
         var k = Projection.forward(pass, x.data, rows: rows, inF: dModel, weight: kW, outF: kvw, bias: kB)
         let v = Projection.forward(pass, x.data, rows: rows, inF: dModel, weight: vW, outF: kvw, bias: vB)
@@ -134,7 +133,6 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
         let b = x.shape[0], n = x.shape[1], rows = b * n, ctx = pass.context
         let qw = qWidth, kvw = kvWidth, d = headDim, h = heads, kv = kvHeads
         let geo = AttentionGeometry<T>(batch: b, n: n, heads: h, group: heads / kvHeads, headDim: d, batchStride: n * kvw, scale: scale)
-        let pv = pass.params.values
         Projection.paramGrads(pass, dy.data, rows: rows, outF: dModel, out, inF: qw, weight: oW, bias: oB)
         var dO = [T](repeating: 0, count: rows * qw)
         Projection.inputGrad(ctx, dy.data, rows: rows, outF: dModel, pv[oW].data, inF: qw, into: &dO, accumulate: false)

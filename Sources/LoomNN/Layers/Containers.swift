@@ -19,7 +19,8 @@ public final class SequentialLayer<T: LoomFloat>: Layer<T> {
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         var h = x
         let exec = pass.execution, ctx = pass.context
-        if !exec.isNative && kind == "network" { exec.roundActivation(&h, ctx) }
+        // The network input is rounded like any value between layers, except token ids (indices).
+        if !exec.isNative && kind == "network" && !(layers.first is EmbeddingLayer<T>) { exec.roundActivation(&h, ctx) }
         for l in layers {
             h = try l.forward(h, pass)
             exec.roundActivation(&h, ctx)

@@ -46,7 +46,6 @@ public final class SwiGLULayer<T: LoomFloat>: Layer<T> {
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         let rows = x.rows, ctx = pass.context
-        let v = pass.params.values
         let g = Projection.forward(pass, x.data, rows: rows, inF: inFeatures, weight: gateW, outF: hidden, bias: gateB)
         let u = Projection.forward(pass, x.data, rows: rows, inF: inFeatures, weight: upW, outF: hidden, bias: upB)
         let h = Elementwise.zip(ctx, g, u) { Activation.silu.apply($0) * $1 }

@@ -67,6 +67,10 @@ public enum ModelCodec {
                 for (k, slot) in opt.slots[p].enumerated() { slots.set(net.params.names[p] + "." + names[k], encodeTensor(slot)) }
             }
             s.set("slots", .object(slots))
+            if let ls = opt.lossScale {
+                s.set("loss_scale", .object(JSONObject([("scale", .number(JSONNumber(ls.scale)!)),
+                                                        ("good_steps", .number(JSONNumber(ls.goodSteps)))])))
+            }
             o.set("optimizer_state", .object(s))
         }
         return JSONValue.object(o).serialized(pretty: pretty)
@@ -112,6 +116,15 @@ public enum ModelCodec {
                 opt.parameterSteps = [Int](repeating: opt.stepCount, count: net.params.count)
             }
             guard let slotsV = f.value("slots")?.objectValue else { throw LoomError(.invalidModel, "optimizer_state.slots", "is required") }
+            if let lv = f.value("loss_scale") {
+                var lf = try IRFields(lv, path: "optimizer_state.loss_scale")
+                let scale = try lf.double("scale")
+                guard scale > 0, scale.isFinite else {
+                    throw LoomError(.invalidModel, "optimizer_state.loss_scale.scale", "must be a positive number")
+                }
+                opt.lossScale = LossScale(scale: scale, goodSteps: try lf.int("good_steps", min: 0))
+                try lf.finish()
+            }
             try f.finish()
             let names = opt.spec.slotNames
             opt.slots = []

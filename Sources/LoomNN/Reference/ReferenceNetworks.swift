@@ -15,7 +15,7 @@ public enum ReferenceNetworks {
         scheduler: .warmup(steps: 5, startFactor: 0.2, after: .cosine(totalSteps: 15, minLR: 0.001)),
         epochs: 1, batchSize: 8, clip: .norm(5))
 
-    /// All cases for one dtype (f32 or f64).
+    /// All cases for one dtype.
     public static func cases(dtype: DType) -> [Case] {
         var out = [Case]()
         func add(_ name: String, _ input: [Int], _ layers: [LayerSpec], loss: LossKind = .mse) {
@@ -179,18 +179,21 @@ public enum ReferenceNetworks {
         return (y.bitHash.hex, net.params.bitHash.hex)
     }
 
-    /// `name.forward hash` and `name.train20 hash` lines for every case, f32 then f64.
+    /// The dtypes after f32 and f64, in the golden file's order.
+    public static let executionDTypes: [DType] = [.f16, .bf16, .f4, .i64, .i32, .i16, .i8, .u64, .u32, .u16, .u8]
+
+    /// `name.forward hash` and `name.train20 hash` lines for every case: f32, then f64, then
+    /// every other dtype (executed over f32 master weights: `Execution`).
     public static func hashLines(context: ComputeContext) throws(LoomError) -> [String] {
         var lines = [String]()
-        for c in cases(dtype: .f32) {
-            let r = try run(c, as: Float.self, context: context)
+        func add(_ c: Case, _ r: (forward: String, trained: String)) {
             lines.append("\(c.name).forward \(r.forward)")
             lines.append("\(c.name).train\(trainingSteps) \(r.trained)")
         }
-        for c in cases(dtype: .f64) {
-            let r = try run(c, as: Double.self, context: context)
-            lines.append("\(c.name).forward \(r.forward)")
-            lines.append("\(c.name).train\(trainingSteps) \(r.trained)")
+        for c in cases(dtype: .f32) { add(c, try run(c, as: Float.self, context: context)) }
+        for c in cases(dtype: .f64) { add(c, try run(c, as: Double.self, context: context)) }
+        for dt in executionDTypes {
+            for c in cases(dtype: dt) { add(c, try run(c, as: Float.self, context: context)) }
         }
         return lines
     }

@@ -52,6 +52,8 @@ public final class Optimizer<T: LoomFloat> {
     public var parameterSteps: [Int] = []
     /// slots[param][slot], allocated on first use.
     public var slots: [[Tensor<T>]] = []
+    /// The dynamic loss scale of f16 training (nil for other dtypes until the first f16 step).
+    public var lossScale: LossScale? = nil
 
     public init(_ spec: OptimizerSpec) { self.spec = spec }
 

@@ -77,9 +77,16 @@ public final class Trainer<T: LoomFloat> {
     @discardableResult
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func step(_ x: Tensor<T>, _ t: Tensor<T>) throws(LoomError) -> (loss: T, output: Tensor<T>) {
-        let r = try network.computeGradients(x, target: t, loss: spec.loss, context: context, step: UInt64(globalStep))
+        if network.spec.dtype == .f16 && optimizer.lossScale == nil { optimizer.lossScale = LossScale() }
+        let scale = optimizer.lossScale?.scale ?? 1
+        let r = try network.computeGradients(x, target: t, loss: spec.loss, context: context, step: UInt64(globalStep),
+                                             gradientScale: T(scale))
         guard r.loss.isFinite else {
             throw LoomError(.nonFinite, "training step \(globalStep)", "the loss became \(r.loss.double); lower the learning rate or clip gradients")
+        }
+        if optimizer.lossScale != nil && !optimizer.lossScale!.unscale(network.params) {
+            globalStep += 1   // f16 overflow: the step is skipped and the loss scale halved
+            return r
         }
         if let c = spec.clip { c.apply(network.params) }
         let lr = spec.scheduler.lr(base: spec.optimizer.lr, step: globalStep)
