@@ -57,7 +57,7 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
         guard x.rank == 3, x.shape[2] == dModel else {
             throw LoomError(.shapeMismatch, path, "attention needs [batch, positions, \(dModel)], got \(Tensor<T>.describe(x.shape))")
         }
-        let b = x.shape[0], n = x.shape[1], rows = b * n, ctx = pass.context
+        let b = x.shape[0], n = x.shape[1], rows = b * n
         let qw = qWidth, kvw = kvWidth, d = headDim, h = heads, group = heads / kvHeads
         let cache = pass.sequence?.cache
         let start = cache == nil ? 0 : pass.sequence!.start
@@ -133,6 +133,7 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
         let b = x.shape[0], n = x.shape[1], rows = b * n, ctx = pass.context
         let qw = qWidth, kvw = kvWidth, d = headDim, h = heads, kv = kvHeads
         let geo = AttentionGeometry<T>(batch: b, n: n, heads: h, group: heads / kvHeads, headDim: d, batchStride: n * kvw, scale: scale)
+        let pv = pass.params.values
         Projection.paramGrads(pass, dy.data, rows: rows, outF: dModel, out, inF: qw, weight: oW, bias: oB)
         var dO = [T](repeating: 0, count: rows * qw)
         Projection.inputGrad(ctx, dy.data, rows: rows, outF: dModel, pv[oW].data, inF: qw, into: &dO, accumulate: false)
