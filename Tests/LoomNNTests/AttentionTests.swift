@@ -71,9 +71,9 @@ final class AttentionTests: XCTestCase {
         return Tensor(uncheckedShape: [rr.count, r.count, f], data: data)
     }
 
-    func checkPrefillDecode<T: LoomFloat>(_ as: T.Type) throws {
+    func checkPrefillDecode<T: LoomFloat>(_ as: T.Type, dtype: DType = T.dtype) throws {
         for (layout, bias) in [(RoPESpec.Layout.half, false), (.interleaved, true)] {
-            let net = try Network<T>(AttentionTests.decoderSpec(dtype: T.dtype, rope: layout, bias: bias))
+            let net = try Network<T>(AttentionTests.decoderSpec(dtype: dtype, rope: layout, bias: bias))
             let x = AttentionTests.input(batch: 3, seq: 7, width: 8, salt: 0, as: T.self)
             let full = try net.forward(x)
             for split in [1, 3, 6, 7] {
@@ -101,6 +101,10 @@ final class AttentionTests: XCTestCase {
 
     func testPrefillDecodeBitIdentityF32() throws { try checkPrefillDecode(Float.self) }
     func testPrefillDecodeBitIdentityF64() throws { try checkPrefillDecode(Double.self) }
+    /// Rounded and quantized execution keep the invariance (every rounding is per element or per row).
+    func testPrefillDecodeBitIdentityInOtherDTypes() throws {
+        for dt in [DType.f16, .bf16, .i8, .u16, .f4] { try checkPrefillDecode(Float.self, dtype: dt) }
+    }
 
     func testCacheOverflowAndMisuse() throws {
         let net = try Network<Double>(AttentionTests.decoderSpec(dtype: .f64, rope: .half, bias: false))
