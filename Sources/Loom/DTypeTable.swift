@@ -6,17 +6,20 @@ public enum DTypeTable {
     /// Every dtype, widest first: floats, then signed, then unsigned integers.
     public static let order: [DType] = [.f64, .f32, .f16, .bf16, .f4, .i64, .i32, .i16, .i8, .u64, .u32, .u16, .u8]
 
+    /// What the execution column means (printed under the table).
+    public static let legend = "native: computed in the type; rounded: f32 arithmetic on f16/bf16 values, each layer's output rounded; quantized: exact integer products of per-channel weights and per-row activations, each layer's output requantized (docs/numerics.md)"
+
     public static func render(_ rows: [DTypeComparisonRow], reference: DType, marked: DType? = nil) -> [String] {
-        var lines = ["dtype  execution                  accuracy  agrees with \(reference.name)  deviation  max |Δ|     weights"]
+        var lines = ["dtype  execution  accuracy  agrees with \(reference.name)  deviation  max |Δ|     weights"]
         for r in rows {
             let exec: String
             switch Execution(r.dtype) {
             case .native: exec = "native"
-            case .rounded: exec = "f32 math, \(r.dtype.name) values"
-            case .quantized: exec = "integer products, per-row"
+            case .rounded: exec = "rounded"
+            case .quantized: exec = "quantized"
             }
             let acc = r.accuracy.map { pct($0) } ?? "–"
-            lines.append(pad(r.dtype.name + (r.dtype == marked ? " *" : ""), 7) + pad(exec, 27) + pad(acc, 10)
+            lines.append(pad(r.dtype.name + (r.dtype == marked ? " *" : ""), 7) + pad(exec, 11) + pad(acc, 10)
                          + pad(pct(r.agreement), 17) + pad(pct(r.relativeDeviation), 11) + pad(sci(r.maxDeviation), 12)
                          + bytes(r.weightBytes))
         }

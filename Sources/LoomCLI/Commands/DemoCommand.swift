@@ -38,6 +38,7 @@ extension LoomCommand {
             out("")
             out("the same weights executed in every dtype (docs/numerics.md), on the \(report.testSamples) test digits:")
             for l in DTypeTable.render(report.dtypes, reference: .f32) { out("  " + l) }
+            out("  " + DTypeTable.legend)
         }
     }
 }

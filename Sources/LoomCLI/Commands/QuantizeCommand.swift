@@ -39,6 +39,7 @@ extension LoomCommand {
                 let rows = try DTypeComparison.run(net, inputs: x, labels: labels, dtypes: DTypeTable.order, context: ctx)
                 out("\(model) (\(net.spec.dtype.name)) on \(x.batch) samples of \(d), executed in every dtype (* = --to):")
                 for l in DTypeTable.render(rows, reference: net.spec.dtype, marked: dtype) { out("  " + l) }
+            out("  " + DTypeTable.legend)
             }
             if let o = output {
                 try converted.save(to: o)
