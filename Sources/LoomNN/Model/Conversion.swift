@@ -22,7 +22,7 @@ extension AnyNetwork {
     }
 
     /// Inference in the network's execution, inputs and outputs as Double.
-    public func forward(doubles x: Tensor<Double>, context: ComputeContext) throws(LoomError) -> Tensor<Double> {
+    public func forward(_ x: Tensor<Double>, context: ComputeContext) throws(LoomError) -> Tensor<Double> {
         switch self {
         case .f32(let n, _): return try n.forward(x.converted(to: Float.self), context: context).converted(to: Double.self)
         case .f64(let n, _): return try n.forward(x, context: context)
@@ -77,12 +77,12 @@ public enum DTypeComparison {
         if let l = labels, l.count != inputs.batch {
             throw LoomError(.shapeMismatch, "labels", "\(l.count) labels for \(inputs.batch) samples")
         }
-        let ref = try network.forward(doubles: inputs, context: context)
+        let ref = try network.forward(inputs, context: context)
         let refArg = Loss.argmax(ref)
         var rows = [DTypeComparisonRow]()
         for dt in dtypes {
             let net = try network.converted(to: dt)
-            let y = try net.forward(doubles: inputs, context: context)
+            let y = try net.forward(inputs, context: context)
             let arg = Loss.argmax(y)
             var absRef = 0.0, absDev = 0.0, maxDev = 0.0
             for i in 0..<y.count {
