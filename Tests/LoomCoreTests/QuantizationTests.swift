@@ -1,5 +1,5 @@
 import XCTest
-@testable import LoomCore
+import LoomCore
 
 /// QuantGrid, QuantizedRows, IntegerGemm and the 256-bit accumulator (docs/numerics.md,
 /// "Quantized execution"): worked examples, exactness and correct rounding.

@@ -1,6 +1,6 @@
 import XCTest
-@testable import LoomCore
-@testable import LoomNN
+import LoomCore
+import LoomNN
 
 /// Execution in every dtype (Graph/Execution.swift, docs/numerics.md): the f16/bf16 and quantized
 /// forward against formulas written out here, training in every dtype, f16 loss scaling, save and

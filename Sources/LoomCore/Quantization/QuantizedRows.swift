@@ -87,14 +87,14 @@ public enum IntegerGemm {
 
     /// Σ a[i]·b[i] in Int64; exact when |a|, |b| ≤ 65535 and count < 2^31.
     @inline(__always)
-    static func dotNarrow(_ a: UnsafePointer<Int64>, _ b: UnsafePointer<Int64>, _ count: Int) -> Int64 {
+    public static func dotNarrow(_ a: UnsafePointer<Int64>, _ b: UnsafePointer<Int64>, _ count: Int) -> Int64 {
         var s: Int64 = 0
         for i in 0..<count { s &+= a[i] &* b[i] }
         return s
     }
 
     /// Σ a[i]·b[i] exactly (256-bit two's complement), rounded once to binary64.
-    static func dotWide(_ a: UnsafePointer<Int64>, _ b: UnsafePointer<Int64>, _ count: Int) -> Double {
+    public static func dotWide(_ a: UnsafePointer<Int64>, _ b: UnsafePointer<Int64>, _ count: Int) -> Double {
         var acc = Int256Accumulator()
         for i in 0..<count { acc.addProduct(a[i], b[i]) }
         return acc.doubleValue
