@@ -66,7 +66,12 @@ enum AttentionKernel {
     static func forward<T: LoomFloat>(q: UnsafePointer<T>, qs: Int, n: Int, k: UnsafePointer<T>, v: UnsafePointer<T>, ks: Int,
                                       headDim d: Int, scale: T, limits: UnsafePointer<Int>,
                                       out: UnsafeMutablePointer<T>, os: Int, probs: UnsafeMutablePointer<T>?, ps: Int,
-                                      scratch: UnsafeMutablePointer<T>) {
+                                      scratch: UnsafeMutablePointer<T>, products ctx: ComputeContext? = nil) {
+        if let ctx = ctx {
+            forwardProducts(ctx, q: q, qs: qs, n: n, k: k, v: v, ks: ks, headDim: d, scale: scale, limits: limits,
+                            out: out, os: os, probs: probs, ps: ps, scores: scratch)
+            return
+        }
         for t in 0..<n {
             let qt = q + t * qs
             let l = limits[t]
@@ -102,6 +107,79 @@ enum AttentionKernel {
 }
 
 extension AttentionKernel {
+    /// `forward` with its two reductions as matrix products (`T.gemmKernel`, single-threaded):
+    /// `S = Q·Kᵀ` over the keys `0..<L` (L = the largest limit; each score is its own fma chain
+    /// from +0, and scores past a query's limit are ignored), then `O = P·V` with `p = +0` past the
+    /// limit. The bits equal `forward`'s when every key and value is finite: `fma(+0, v, acc) = acc`
+    /// for finite v, and a chain started at +0 is never −0. `scores` holds n·L values.
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    static func forwardProducts<T: LoomFloat>(_ ctx: ComputeContext, q: UnsafePointer<T>, qs: Int, n: Int, k: UnsafePointer<T>,
+                                              v: UnsafePointer<T>, ks: Int, headDim d: Int, scale: T, limits: UnsafePointer<Int>,
+                                              out: UnsafeMutablePointer<T>, os: Int, probs: UnsafeMutablePointer<T>?, ps: Int,
+                                              scores s: UnsafeMutablePointer<T>) {
+        var ll = 0
+        for t in 0..<n { ll = Swift.max(ll, limits[t]) }
+        T.gemmKernel(ctx, GemmProblem(m: n, n: ll, k: d, a: q, rsA: qs, csA: 1, b: k, rsB: 1, csB: ks, c: s, ldc: ll, accumulate: false))
+        for t in 0..<n {
+            let row = s + t * ll, l = limits[t]
+            var m = -T.infinity
+            for j in 0..<l { row[j] = row[j] * scale; m = T.maximum(m, row[j]) }
+            var sum: T = 0
+            for j in 0..<l {
+                let e = T.detExp(row[j] - m)
+                row[j] = e
+                sum += e
+            }
+            for j in 0..<l { row[j] = row[j] / sum }
+            for j in l..<ll { row[j] = 0 }
+            if let pp = probs {
+                let pr = pp + t * ps
+                for j in 0..<ll { pr[j] = row[j] }
+                for j in ll..<Swift.max(ll, ps) { pr[j] = 0 }
+            }
+        }
+        T.gemmKernel(ctx, GemmProblem(m: n, n: d, k: ll, a: s, rsA: ll, csA: 1, b: v, rsB: ks, csB: 1, c: out, ldc: os, accumulate: false))
+    }
+
+    /// `backward` with its reductions as matrix products (same conditions as `forwardProducts`:
+    /// q, k, v and dO finite; masked scores and probabilities are +0 and leave every chain as it is).
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    static func backwardProducts<T: LoomFloat>(_ ctx: ComputeContext, q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
+                                               p: UnsafePointer<T>, dO: UnsafePointer<T>, limits: UnsafePointer<Int>, n: Int,
+                                               qw: Int, kvw: Int, g: Int, group: Int, headDim d: Int, scale: T,
+                                               dq: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>,
+                                               ds: UnsafeMutablePointer<T>) {
+        let kv0 = g * d
+        for hh in 0..<group {
+            let hq = (g * group + hh) * d
+            let ph = p + hh * n * n, dsh = ds + hh * n * n
+            // dP = dO·Vᵀ, then dS = (p·(dP − c))·scale with c = Σ_j dP·p (a 1×1 product), +0 past the limit.
+            T.gemmKernel(ctx, GemmProblem(m: n, n: n, k: d, a: dO + hq, rsA: qw, csA: 1, b: v + kv0, rsB: 1, csB: kvw,
+                                          c: dsh, ldc: n, accumulate: false))
+            for t in 0..<n {
+                let l = limits[t], row = dsh + t * n, pt = ph + t * n
+                var c: T = 0
+                withUnsafeMutablePointer(to: &c) { cp in
+                    T.gemmKernel(ctx, GemmProblem(m: 1, n: 1, k: l, a: UnsafePointer(row), rsA: l, csA: 1, b: pt, rsB: 1, csB: 1,
+                                                  c: cp, ldc: 1, accumulate: true))
+                }
+                for j in 0..<l { row[j] = (pt[j] * (row[j] - c)) * scale }
+                for j in l..<n { row[j] = 0 }
+            }
+            // dQ = dS·K.
+            T.gemmKernel(ctx, GemmProblem(m: n, n: d, k: n, a: dsh, rsA: n, csA: 1, b: k + kv0, rsB: kvw, csB: 1,
+                                          c: dq + hq, ldc: qw, accumulate: false))
+        }
+        // dK = Σ over heads of dSᵀ·Q, dV = Σ over heads of Pᵀ·dO (heads ascending, then queries).
+        for hh in 0..<group {
+            let hq = (g * group + hh) * d
+            T.gemmKernel(ctx, GemmProblem(m: n, n: d, k: n, a: ds + hh * n * n, rsA: 1, csA: n, b: q + hq, rsB: qw, csB: 1,
+                                          c: dk + kv0, ldc: kvw, accumulate: hh > 0))
+            T.gemmKernel(ctx, GemmProblem(m: n, n: d, k: n, a: p + hh * n * n, rsA: 1, csA: n, b: dO + hq, rsB: qw, csB: 1,
+                                          c: dv + kv0, ldc: kvw, accumulate: hh > 0))
+        }
+    }
+
     /// Backward of one (batch row, kv head g): the `group` query heads `g·group …` of that kv head.
     /// Pointers are at the batch row (q, dO, dq: `[n, qw]`; k, v, dk, dv: `[n, kvw]`); `p` at the
     /// probabilities of head `g·group` (`[group, n, n]`). `ds` holds group·n·n values.
@@ -174,8 +252,10 @@ extension AttentionKernel {
                                          probs: UnsafeMutablePointer<T>?, maxLimit: Int) {
         let n = geo.n, h = geo.heads, d = geo.headDim, qw = geo.qw
         let ctx = pass.context
+        // Matrix products when every query, key and value is finite (the same bits; see forwardProducts).
+        let fast = allFinite(q, geo.batch * n * qw) && allFinite(k, geo.batch * geo.batchStride) && allFinite(v, geo.batch * geo.batchStride)
         ctx.parallelRanges(geo.batch * h, minChunk: 1) { r in
-            let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, maxLimit))
+            let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, fast ? n * maxLimit : maxLimit))
             defer { scratch.deallocate() }
             for job in r {
                 let bi = job / h, hi = job % h, g = hi / geo.group
@@ -183,7 +263,7 @@ extension AttentionKernel {
                         k: k + bi * geo.batchStride + g * d, v: v + bi * geo.batchStride + g * d, ks: geo.kvw,
                         headDim: d, scale: geo.scale, limits: limits + bi * n,
                         out: out + bi * n * qw + hi * d, os: qw,
-                        probs: probs.map { $0 + job * n * n }, ps: n, scratch: scratch)
+                        probs: probs.map { $0 + job * n * n }, ps: n, scratch: scratch, products: fast ? ctx : nil)
             }
         }
     }
@@ -198,16 +278,32 @@ extension AttentionKernel {
                                           dq: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>) {
         let n = geo.n, kv = geo.kvHeads, qw = geo.qw, kvw = geo.kvw, group = geo.group
         let ctx = pass.context
+        let fast = allFinite(q, geo.batch * n * qw) && allFinite(k, geo.batch * n * kvw) && allFinite(v, geo.batch * n * kvw)
+            && allFinite(dO, geo.batch * n * qw)
         ctx.parallelRanges(geo.batch * kv, minChunk: 1) { r in
             let ds = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, group * n * n))
             defer { ds.deallocate() }
             for job in r {
                 let bi = job / kv, g = job % kv
+                if fast {
+                    backwardProducts(ctx, q: q + bi * n * qw, k: k + bi * n * kvw, v: v + bi * n * kvw,
+                                     p: p + (bi * geo.heads + g * group) * n * n, dO: dO + bi * n * qw, limits: limits + bi * n,
+                                     n: n, qw: qw, kvw: kvw, g: g, group: group, headDim: geo.headDim, scale: geo.scale,
+                                     dq: dq + bi * n * qw, dk: dk + bi * n * kvw, dv: dv + bi * n * kvw, ds: ds)
+                    continue
+                }
                 backward(q: q + bi * n * qw, k: k + bi * n * kvw, v: v + bi * n * kvw, p: p + (bi * geo.heads + g * group) * n * n,
                          dO: dO + bi * n * qw, limits: limits + bi * n, n: n, qw: qw, kvw: kvw, g: g, group: group,
                          headDim: geo.headDim, scale: geo.scale,
                          dq: dq + bi * n * qw, dk: dk + bi * n * kvw, dv: dv + bi * n * kvw, ds: ds)
             }
         }
+    }
+}
+
+extension AttentionKernel {
+    @inline(__always) static func allFinite<T: LoomFloat>(_ p: UnsafePointer<T>, _ count: Int) -> Bool {
+        for i in 0..<count where !p[i].isFinite { return false }
+        return true
     }
 }
