@@ -25,8 +25,9 @@ import LoomCore
 ///   W[o, c, i, j]·g[b, o, p]` from +0 (`Gemm.run`), then col2im as a gather:
 ///   `dx[b, c, y, x] = +0 + dcol[(c, 0, 0), …] + dcol[(c, 0, 1), …] + …` over the taps (i, j) in
 ///   row-major order whose output position exists (`y = oy·sh − ph + i·dh`, same for x); taps
-///   that read the padding have no input element and are dropped. Each dx element is one
-///   thread's sequential sum, so overlapping windows add in a fixed order for any thread count.
+///   that read the padding have no input element and are dropped. Computed one sample at a time
+///   (dcol of one sample, then a scatter per channel that visits the taps in that same order, so
+///   each dx element receives its terms in the gather's order, on one thread, for any thread count).
 public final class ConvLayer<T: LoomFloat>: Layer<T> {
     public let spec: ConvSpec
     let geo: WindowGeometry
@@ -72,15 +73,17 @@ public final class ConvLayer<T: LoomFloat>: Layer<T> {
                     for r in rows {
                         let c = r / geo.taps, i = (r / geo.kw) % geo.kh, j = r % geo.kw
                         let out = cp.baseAddress! + r * bp
+                        let xs = geo.outXRange(j), off = j * geo.dw - geo.pw, sw = geo.sw
                         for b in 0..<batch {
                             let plane = xp.baseAddress! + b * sampleSize + c * inPlane
                             for oy in 0..<geo.outH {
                                 let y = geo.inY(oy, i)
-                                let o = out + b * P + oy * geo.outW
                                 guard y >= 0, y < geo.height else { continue }  // stays +0
-                                for ox in 0..<geo.outW {
-                                    let xx = geo.inX(ox, j)
-                                    if xx >= 0, xx < geo.width { o[ox] = plane[y * geo.width + xx] }
+                                let o = out + b * P + oy * geo.outW, src = plane + y * geo.width + off
+                                if sw == 1 {
+                                    for ox in xs { o[ox] = src[ox] }
+                                } else {
+                                    for ox in xs { o[ox] = src[ox * sw] }
                                 }
                             }
                         }
@@ -168,7 +171,6 @@ public final class ConvLayer<T: LoomFloat>: Layer<T> {
         let g = ConvLayer.toChannelMajor(ctx, gb, batch: batch, channels: F, plane: P)  // [F, B·P]
         let fg = self.fg, kg = self.kg, groups = spec.groups
         let w = pass.params.values[weightIndex].data
-        var dcol = [T](repeating: 0, count: col.count)
         g.withUnsafeBufferPointer { gp in
             col.withUnsafeBufferPointer { cp in
                 pass.params.grads[weightIndex].data.withUnsafeMutableBufferPointer { dwp in
@@ -192,46 +194,59 @@ public final class ConvLayer<T: LoomFloat>: Layer<T> {
                     }
                 }
             }
+        }
+        // dx, one sample at a time: dcol_b[k, p] = Σ_o W[o, k]·g[o, (b, p)] from +0, then col2im.
+        var dx = [T](repeating: 0, count: batch * geo.channels * geo.inPlane)
+        let rowsK = geo.channels * geo.taps
+        var dcol = [T](repeating: 0, count: rowsK * P)
+        g.withUnsafeBufferPointer { gp in
             w.withUnsafeBufferPointer { wp in
                 dcol.withUnsafeMutableBufferPointer { dp in
-                    for gi in 0..<groups {  // dcol[k, (b,p)] = Σ_o W[o, k]·g[o, (b,p)]
-                        Gemm.run(ctx, GemmProblem(
-                            m: kg, n: bp, k: fg,
-                            a: wp.baseAddress! + gi * fg * kg, rsA: 1, csA: kg,
-                            b: gp.baseAddress! + gi * fg * bp, rsB: bp, csB: 1,
-                            c: dp.baseAddress! + gi * kg * bp, ldc: bp, accumulate: false))
-                    }
-                }
-            }
-        }
-        return Tensor(uncheckedShape: [batch] + inputShape, data: ConvLayer.col2im(ctx, dcol, batch: batch, geo))
-    }
-
-    /// The gather of the doc comment: each dx element sums its taps (i, j) in row-major order.
-    @_specialize(where T == Float) @_specialize(where T == Double)
-    static func col2im(_ ctx: ComputeContext, _ dcol: [T], batch: Int, _ geo: WindowGeometry) -> [T] {
-        let C = geo.channels, H = geo.height, W = geo.width, P = geo.outPlane, bp = batch * P
-        var dx = [T](repeating: 0, count: batch * C * H * W)
-        dcol.withUnsafeBufferPointer { dp in
-            dx.withUnsafeMutableBufferPointer { xp in
-                ctx.parallelRanges(batch * C * H, minChunk: Swift.max(1, 2048 / Swift.max(W * geo.taps, 1))) { rows in
-                    for row in rows {
-                        let y = row % H, c = (row / H) % C, b = row / (H * C)
-                        for x in 0..<W {
-                            var acc: T = 0
-                            for i in 0..<geo.kh {
-                                guard let oy = geo.outY(y, i) else { continue }
-                                for j in 0..<geo.kw {
-                                    guard let ox = geo.outX(x, j) else { continue }
-                                    acc += dp[((c * geo.kh + i) * geo.kw + j) * bp + b * P + oy * geo.outW + ox]
-                                }
+                    dx.withUnsafeMutableBufferPointer { xp in
+                        for b in 0..<batch {
+                            for gi in 0..<groups {
+                                Gemm.run(ctx, GemmProblem(
+                                    m: kg, n: P, k: fg,
+                                    a: wp.baseAddress! + gi * fg * kg, rsA: 1, csA: kg,
+                                    b: gp.baseAddress! + gi * fg * bp + b * P, rsB: bp, csB: 1,
+                                    c: dp.baseAddress! + gi * kg * P, ldc: P, accumulate: false))
                             }
-                            xp[row * W + x] = acc
+                            ConvLayer.col2im(ctx, dp.baseAddress!, into: xp.baseAddress! + b * geo.channels * geo.inPlane, geo)
                         }
                     }
                 }
             }
         }
-        return dx
+        return Tensor(uncheckedShape: [batch] + inputShape, data: dx)
+    }
+
+    /// col2im of one sample (`dcol` `[C·kh·kw, P]`) into its `dx` `[C, H, W]` (which holds +0):
+    /// per channel, the taps (i, j) in row-major order each add their values to the inputs they
+    /// read, so every dx element is `+0 + dcol(first tap) + dcol(next tap) + …` in the gather order
+    /// of the doc comment (a tap reaches each input at most once).
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    static func col2im(_ ctx: ComputeContext, _ dcol: UnsafeMutablePointer<T>, into dx: UnsafeMutablePointer<T>, _ geo: WindowGeometry) {
+        let H = geo.height, W = geo.width, P = geo.outPlane, sw = geo.sw
+        ctx.parallelRanges(geo.channels, minChunk: Swift.max(1, 4096 / Swift.max(P * geo.taps, 1))) { channels in
+            for c in channels {
+                let plane = dx + c * H * W
+                for i in 0..<geo.kh {
+                    for j in 0..<geo.kw {
+                        let src = dcol + ((c * geo.kh + i) * geo.kw + j) * P
+                        let xs = geo.outXRange(j), off = j * geo.dw - geo.pw
+                        for oy in 0..<geo.outH {
+                            let y = geo.inY(oy, i)
+                            guard y >= 0, y < H else { continue }
+                            let d = plane + y * W + off, s = src + oy * geo.outW
+                            if sw == 1 {
+                                for ox in xs { d[ox] += s[ox] }
+                            } else {
+                                for ox in xs { d[ox * sw] += s[ox] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -50,6 +50,15 @@ struct WindowGeometry: Sendable {
     @inline(__always) func inY(_ oy: Int, _ i: Int) -> Int { oy * sh - ph + i * dh }
     @inline(__always) func inX(_ ox: Int, _ j: Int) -> Int { ox * sw - pw + j * dw }
 
+    /// The outputs `ox` whose tap column `j` reads an input column inside `0..<width`.
+    @inline(__always) func outXRange(_ j: Int) -> Range<Int> {
+        let off = j * dw - pw
+        let lo = off >= 0 ? 0 : (-off + sw - 1) / sw
+        let last = width - 1 - off
+        let hi = last < 0 ? 0 : Swift.min(outW, last / sw + 1)
+        return lo < hi ? lo..<hi : 0..<0
+    }
+
     /// The output row that reads input row `y` at tap row `i`, if any (the inverse of `inY`).
     @inline(__always) func outY(_ y: Int, _ i: Int) -> Int? {
         let t = y + ph - i * dh
