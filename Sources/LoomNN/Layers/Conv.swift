@@ -153,7 +153,7 @@ public final class ConvLayer<T: LoomFloat>: Layer<T> {
             pass.save(id, [colT])
             return pre
         }
-        let y = Tensor(uncheckedShape: shape, data: Elementwise.map(ctx, pre.data) { act.apply($0) })
+        let y = Tensor(uncheckedShape: shape, data: act.applyAll(ctx, pre.data))
         pass.save(id, [colT, pre, y])
         return y
     }
@@ -166,7 +166,7 @@ public final class ConvLayer<T: LoomFloat>: Layer<T> {
         var gb = dy.data
         if !spec.activation.isLinear {
             let act = spec.activation
-            gb = Elementwise.zip(ctx, dy.data, Elementwise.zip(ctx, saved[1].data, saved[2].data) { act.derivative(x: $0, y: $1) }) { $0 * $1 }
+            act.backpropagate(ctx, &gb, x: saved[1].data, y: saved[2].data)
         }
         let g = ConvLayer.toChannelMajor(ctx, gb, batch: batch, channels: F, plane: P)  // [F, B·P]
         let fg = self.fg, kg = self.kg, groups = spec.groups

@@ -51,7 +51,7 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
             return preT
         }
         let act = activation
-        let y = Tensor(uncheckedShape: shape, data: Elementwise.map(pass.context, pre) { act.apply($0) })
+        let y = Tensor(uncheckedShape: shape, data: act.applyAll(pass.context, pre))
         pass.save(id, [x, preT, y])
         return y
     }
@@ -64,16 +64,7 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
         var g = dy.data
         if !activation.isLinear {
             let act = activation
-            let pre = saved[1].data, y = saved[2].data
-            g.withUnsafeMutableBufferPointer { gp in
-                pre.withUnsafeBufferPointer { pp in
-                    y.withUnsafeBufferPointer { yp in
-                        pass.context.parallelRanges(gp.count, minChunk: 4096) { r in
-                            for i in r { gp[i] = gp[i] * act.derivative(x: pp[i], y: yp[i]) }
-                        }
-                    }
-                }
-            }
+            act.backpropagate(pass.context, &g, x: saved[1].data, y: saved[2].data)
         }
         Projection.paramGrads(pass, g, rows: rows, outF: units, x.data, inF: inFeatures, weight: weightIndex, bias: biasIndex)
         var dx = [T](repeating: 0, count: rows * inFeatures)

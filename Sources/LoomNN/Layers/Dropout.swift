@@ -64,7 +64,7 @@ public final class ActivationLayer<T: LoomFloat>: Layer<T> {
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         let act = activation
-        let y = Tensor(uncheckedShape: x.shape, data: Elementwise.map(pass.context, x.data) { act.apply($0) })
+        let y = Tensor(uncheckedShape: x.shape, data: act.applyAll(pass.context, x.data))
         pass.save(id, [x, y])
         return y
     }
@@ -74,11 +74,7 @@ public final class ActivationLayer<T: LoomFloat>: Layer<T> {
         let x = pass.saved[id][0].data, y = pass.saved[id][1].data
         let act = activation
         var dx = dy.data
-        dx.withUnsafeMutableBufferPointer { dp in
-            pass.context.parallelRanges(dp.count, minChunk: 4096) { r in
-                for i in r { dp[i] = dp[i] * act.derivative(x: x[i], y: y[i]) }
-            }
-        }
+        act.backpropagate(pass.context, &dx, x: x, y: y)
         return Tensor(uncheckedShape: dy.shape, data: dx)
     }
 }
