@@ -116,6 +116,30 @@ struct Builder<T: LoomFloat> {
             return try buildAttention(a, path: path, name: name, input: input)
         case .swiglu(let hidden, let units, let bias):
             return try buildSwiGLU(hidden: hidden, units: units, bias: bias, path: path, name: name, input: input)
+        case .tiedDense(let weight, let bias):
+            try needFeatures()
+            guard let wi = params.index(of: weight) else {
+                throw LoomError(.invalidIR, path + ".weight", "no parameter named \"\(weight)\" is defined before this layer")
+            }
+            let shape = params.values[wi].shape
+            guard shape.count == 2, shape[1] == features else {
+                throw LoomError(.shapeMismatch, path + ".weight", "\(weight) is \(Tensor<T>.describe(shape)); a dense layer on \(features) features needs [units, \(features)]")
+            }
+            return DenseLayer(path: path, name: name, id: takeID(), inputShape: input, tiedWeight: wi, units: shape[0],
+                              bias: bias, params: params, seed: seed)
+        case .positionEmbedding(let maxPositions):
+            guard input.count == 2, features > 0 else {
+                throw LoomError(.shapeMismatch, path, "position_embedding needs [positions, features], got \(Tensor<T>.describe(input))")
+            }
+            guard maxPositions >= input[0] else {
+                throw LoomError(.invalidIR, path + ".max_positions", "is \(maxPositions), smaller than the input's \(input[0]) positions")
+            }
+            _ = try Builder.checkedCount([maxPositions, features], path: path + ".max_positions", what: "the table")
+            return PositionEmbeddingLayer(path: path, name: name, id: takeID(), inputShape: input, maxPositions: maxPositions,
+                                          params: params, seed: seed)
+        case .bias:
+            try needFeatures()
+            return BiasLayer(path: path, name: name, id: takeID(), inputShape: input, params: params)
         }
     }
 

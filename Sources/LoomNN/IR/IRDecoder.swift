@@ -156,6 +156,12 @@ public enum IRDecoder {
             spec = .multiHeadAttention(try decodeAttention(&f))
         case "swiglu":
             spec = try decodeSwiGLU(&f)
+        case "tied_dense":
+            spec = .tiedDense(weight: try f.string("weight"), bias: try f.bool("bias", false))
+        case "position_embedding":
+            spec = .positionEmbedding(maxPositions: try f.int("max_positions", min: 1))
+        case "bias":
+            spec = .bias
         default:
             throw LoomError(.invalidIR, f.at("type"), "unknown layer type \"\(type)\" (known: \(LayerSpec.typeNames.joined(separator: ", ")))")
         }

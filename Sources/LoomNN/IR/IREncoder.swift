@@ -83,6 +83,12 @@ public enum IREncoder {
             encodeAttention(a, into: &o)
         case .swiglu(let h, let u, let b):
             encodeSwiGLU(hidden: h, units: u, bias: b, into: &o)
+        case .tiedDense(let w, let b):
+            o.set("weight", .string(w)); o.set("bias", .bool(b))
+        case .positionEmbedding(let m):
+            o.set("max_positions", num(m))
+        case .bias:
+            break
         }
         return o
     }

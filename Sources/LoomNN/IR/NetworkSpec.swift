@@ -23,6 +23,13 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case kmeans(KMeansSpec)
     case multiHeadAttention(AttentionSpec)
     case swiglu(hidden: Int, units: Int?, bias: Bool)
+    /// A dense layer (linear, `[out, in]`) whose weight is another layer's parameter, by name
+    /// (e.g. a language model's output projection tied to its token embedding).
+    case tiedDense(weight: String, bias: Bool)
+    /// Adds a learned vector per position: `y[t] = x[t] + P[start + t]` (`start` > 0 when decoding with a KV cache).
+    case positionEmbedding(maxPositions: Int)
+    /// Adds a learned vector to every row of the last axis.
+    case bias
 
     public var typeName: String {
         switch self {
@@ -46,6 +53,9 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .kmeans: return "kmeans"
         case .multiHeadAttention: return "multi_head_attention"
         case .swiglu: return "swiglu"
+        case .tiedDense: return "tied_dense"
+        case .positionEmbedding: return "position_embedding"
+        case .bias: return "bias"
         }
     }
 
@@ -54,7 +64,7 @@ public indirect enum LayerSpec: Equatable, Sendable {
                                    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
                                    "global_avg_pool", "flatten", "reshape",
                                    "rnn", "lstm", "gru", "kmeans",
-                                   "multi_head_attention", "swiglu"]
+                                   "multi_head_attention", "swiglu", "tied_dense", "position_embedding", "bias"]
 }
 
 /// A `grid_scatter` placement: one (row, col, layer) cell per branch.

@@ -34,11 +34,37 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
         super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: out)
     }
 
-    public override var typeName: String { isStitch ? "stitch" : "dense" }
+    /// A dense layer (linear) whose weight is the existing parameter `tiedWeight` (`[units, in]`);
+    /// its gradient adds into that parameter's.
+    public init(path: String, name: String, id: Int, inputShape: [Int], tiedWeight: Int, units: Int, bias: Bool,
+                params: ParameterStore<T>, seed: UInt64) {
+        let inF = inputShape.last ?? 1
+        self.inFeatures = inF
+        self.units = units
+        self.activation = .linear
+        self.isStitch = false
+        self.tiedTo = params.names[tiedWeight]
+        weightIndex = tiedWeight
+        let bound = 1.0 / Double(Swift.max(inF, 1)).squareRoot()
+        biasIndex = bias ? params.register(name + ".bias", Init.uniform([units], bound: bound, seed: seed, name: name + ".bias")) : nil
+        var out = inputShape
+        out[out.count - 1] = units
+        super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: out)
+    }
+
+    /// The name of the shared weight for a tied layer.
+    public private(set) var tiedTo: String? = nil
+
+    public override var typeName: String { tiedTo != nil ? "tied_dense" : isStitch ? "stitch" : "dense" }
     public override var summary: String {
         "\(inFeatures)→\(units)" + (activation.isLinear ? "" : " \(activation.name)") + (biasIndex == nil ? " no-bias" : "")
+            + (tiedTo.map { " weight tied to \($0)" } ?? "")
     }
-    public override var parameterIndices: [Int] { biasIndex.map { [weightIndex, $0] } ?? [weightIndex] }
+    /// A tied layer owns only its bias (the weight belongs to the layer that defined it).
+    public override var parameterIndices: [Int] {
+        let own = tiedTo == nil ? [weightIndex] : []
+        return own + (biasIndex.map { [$0] } ?? [])
+    }
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {

@@ -115,6 +115,11 @@ public enum ReferenceNetworks {
             [.multiHeadAttention(AttentionSpec(numHeads: 3, headDim: 6, causal: false, bias: true, rope: RoPESpec(layout: .interleaved, base: 500))),
              .dense(units: 2, activation: .linear, bias: true)])
         add("swiglu", [6], [.swiglu(hidden: 10, units: nil, bias: false), .swiglu(hidden: 7, units: 3, bias: true)])
+        add("lm_tied", [5], [.embedding(vocab: 11, dim: 8), .positionEmbedding(maxPositions: 9), .bias,
+                             .residual([.rmsNorm(epsilon: 1e-6, affine: true),
+                                        .multiHeadAttention(AttentionSpec(numHeads: 2, causal: true))]),
+                             .rmsNorm(epsilon: 1e-6, affine: true), .tiedDense(weight: "layers.0.weight", bias: false)],
+            loss: .crossEntropy)
         return out
     }
 
