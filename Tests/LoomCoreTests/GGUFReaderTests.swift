@@ -146,7 +146,9 @@ final class GGUFReaderTests: XCTestCase {
                        ["F32", "F16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "BF16"])
         XCTAssertNil(GGMLType(rawValue: 4))
         XCTAssertNil(GGMLType(rawValue: 31))
-        XCTAssertNil(GGMLType(rawValue: 40))
+        XCTAssertNil(GGMLType(rawValue: 42))
+        XCTAssertEqual(GGMLType.q1_0.blockSize, 128)
+        XCTAssertEqual(GGMLType.nvfp4.typeSize, 36)
     }
 
     func testKnownButUndecodedTypeParsesAndRefusesToDequantize() throws {

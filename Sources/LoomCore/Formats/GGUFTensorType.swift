@@ -3,14 +3,14 @@
 ///
 /// Every type ggml writes to files is known here, so sizes, bounds and overlaps are checked for
 /// all of them; `canDequantize` says which ones Loom decodes (docs/formats.md gives each layout and
-/// formula). Numbers ggml has retired (4, 5, 31–33, 36–38) and unknown numbers are refused by the
-/// reader with a typed error.
+/// formula; the table follows gguf-py 0.19). Numbers ggml has retired (4, 5, 31–33, 36–38) and
+/// unknown numbers are refused by the reader with a typed error.
 public enum GGMLType: UInt32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9
     case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15
     case iq2_xxs = 16, iq2_xs = 17, iq3_xxs = 18, iq1_s = 19, iq4_nl = 20, iq3_s = 21, iq2_s = 22, iq4_xs = 23
     case i8 = 24, i16 = 25, i32 = 26, i64 = 27, f64 = 28, iq1_m = 29, bf16 = 30
-    case tq1_0 = 34, tq2_0 = 35, mxfp4 = 39
+    case tq1_0 = 34, tq2_0 = 35, mxfp4 = 39, nvfp4 = 40, q1_0 = 41
 
     /// ggml's name: `F32`, `Q4_K`, `IQ2_XXS`, …
     public var name: String {
@@ -47,6 +47,8 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         case .tq1_0: return "TQ1_0"
         case .tq2_0: return "TQ2_0"
         case .mxfp4: return "MXFP4"
+        case .nvfp4: return "NVFP4"
+        case .q1_0: return "Q1_0"
         }
     }
 
@@ -55,6 +57,8 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         switch self {
         case .f32, .f16, .bf16, .f64, .i8, .i16, .i32, .i64: return 1
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_nl, .mxfp4: return 32
+        case .nvfp4: return 64
+        case .q1_0: return 128
         default: return 256
         }
     }
@@ -93,6 +97,8 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         case .tq1_0: return 54
         case .tq2_0: return 66
         case .mxfp4: return 17
+        case .nvfp4: return 36
+        case .q1_0: return 18
         }
     }
 
