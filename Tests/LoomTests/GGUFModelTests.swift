@@ -159,6 +159,23 @@ final class GGUFModelTests: XCTestCase {
             XCTAssertLessThan(maxErr, 0.02 * maxRef, "\(name): 8-bit activations vs float: max |Δ| \(maxErr), max |y| \(maxRef)")
             print("\(name): integer vs float path max |Δ| = \(maxErr) (max |y| = \(maxRef))")
         }
+        // Speed (printed, not asserted): one thread, every Q4_1 matrix of layer 0 once.
+        let layer0 = try g.tensors.filter { $0.name.hasPrefix("blk.0.") && $0.type == .q4_1 }.map { try GGUFQuantizedMatrix(g, $0) }
+        let one = CPUContext(threads: 1)
+        var macs = 0
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<5 {
+            for m in layer0 {
+                var y = [Float](repeating: 0, count: m.rows)
+                if m.cols == 576 { y.withUnsafeMutableBufferPointer { m.multiply(one, a, into: $0) } } else {
+                    let wide = GGUFQ8Activations([Float](repeating: 0.5, count: m.cols))
+                    y.withUnsafeMutableBufferPointer { m.multiply(one, wide, into: $0) }
+                }
+                macs += m.rows * m.cols
+            }
+        }
+        let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        print("integer Q4_1 kernel, 1 thread: \(String(format: "%.2f", Double(macs) / secs / 1e9)) G weights/s")
         // The embedding row dotted with itself through the Q8_0 kernel.
         let self12345 = embd.dot(row: 12345, a)
         XCTAssertTrue(self12345.isFinite)
