@@ -34,33 +34,37 @@ public enum GGUFFile {
             lines.append("  \(type.name): \(n) tensors, \(e) elements, \(b) bytes\(type.canDequantize ? "" : " (not decoded by Loom)")")
         }
         let width = g.tensors.reduce(0) { max($0, $1.name.count) }
+        let typeWidth = g.tensors.reduce(0) { max($0, $1.type.name.count) }
         for t in g.tensors {
             let pad = String(repeating: " ", count: width - t.name.count)
-            lines.append("  \(t.name)\(pad)  \(t.type.name)  [\(t.shape.map(String.init).joined(separator: ", "))]  \(t.byteCount) bytes")
+            let typePad = String(repeating: " ", count: typeWidth - t.type.name.count)
+            lines.append("  \(t.name)\(pad)  \(t.type.name)\(typePad)  [\(t.shape.map(String.init).joined(separator: ", "))]  \(t.byteCount) bytes")
         }
         return lines
     }
 
-    static func valueText(_ v: GGUFValue, arrayPreview: Int, stringPreview: Int) -> String {
+    /// A value as text; scalars carry their type (`9 (u32)`) except inside arrays (`typed: false`),
+    /// whose element type is given once.
+    static func valueText(_ v: GGUFValue, arrayPreview: Int, stringPreview: Int, typed: Bool = true) -> String {
         switch v {
         case .string(let s): return quoted(s, limit: stringPreview)
         case .array(let a):
             let shown = min(a.count, arrayPreview)
             var parts: [String] = []
-            for i in 0..<shown { parts.append(valueText(a[i], arrayPreview: arrayPreview, stringPreview: 40)) }
+            for i in 0..<shown { parts.append(valueText(a[i], arrayPreview: arrayPreview, stringPreview: 40, typed: false)) }
             let more = a.count > shown ? ", … (\(a.count - shown) more)" : ""
             return "array<\(a.elementType.name)>[\(a.count)] [\(parts.joined(separator: ", "))\(more)]"
-        case .u8(let x): return "\(x) (u8)"
-        case .i8(let x): return "\(x) (i8)"
-        case .u16(let x): return "\(x) (u16)"
-        case .i16(let x): return "\(x) (i16)"
-        case .u32(let x): return "\(x) (u32)"
-        case .i32(let x): return "\(x) (i32)"
-        case .u64(let x): return "\(x) (u64)"
-        case .i64(let x): return "\(x) (i64)"
-        case .f32(let x): return "\(x) (f32)"
-        case .f64(let x): return "\(x) (f64)"
-        case .bool(let x): return "\(x) (bool)"
+        case .u8(let x): return typed ? "\(x) (u8)" : "\(x)"
+        case .i8(let x): return typed ? "\(x) (i8)" : "\(x)"
+        case .u16(let x): return typed ? "\(x) (u16)" : "\(x)"
+        case .i16(let x): return typed ? "\(x) (i16)" : "\(x)"
+        case .u32(let x): return typed ? "\(x) (u32)" : "\(x)"
+        case .i32(let x): return typed ? "\(x) (i32)" : "\(x)"
+        case .u64(let x): return typed ? "\(x) (u64)" : "\(x)"
+        case .i64(let x): return typed ? "\(x) (i64)" : "\(x)"
+        case .f32(let x): return typed ? "\(x) (f32)" : "\(x)"
+        case .f64(let x): return typed ? "\(x) (f64)" : "\(x)"
+        case .bool(let x): return typed ? "\(x) (bool)" : "\(x)"
         }
     }
 

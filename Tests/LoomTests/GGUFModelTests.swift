@@ -218,6 +218,8 @@ final class GGUFModelTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.hasPrefix("  tokenizer.chat_template: \"{% for message in messages %}") && $0.contains("characters)") })
         XCTAssertTrue(lines.contains("  Q4_1: 210 tensors, 106168320 elements, 66355200 bytes"), lines.filter { $0.contains("Q4_1:") }.joined())
         XCTAssertTrue(lines.contains { $0.hasPrefix("  token_embd.weight") && $0.hasSuffix("Q8_0  [49152, 576]  30081024 bytes") })
+        XCTAssertTrue(lines.contains("  tokenizer.ggml.token_type: array<i32>[49152] [3, 3, 3, 3, 3, 3, 3, 3, … (49144 more)]"))
+        XCTAssertTrue(lines.contains("  blk.0.attn_norm.weight     F32   [576]  2304 bytes"))
         XCTAssertEqual(lines.count, 3 + 33 + 1 + 3 + 272)
         XCTAssertLessThan(lines.map { $0.utf8.count }.max()!, 600)
     }
