@@ -28,7 +28,7 @@ final class TorchTrainingTests: XCTestCase {
             let before = c["grads_before"]!.objectValue!, after = c["grads_after"]!.objectValue!
             for k in before.keys {
                 let t: Tensor<Double> = Fixture.tensor(before[k])
-                let i = store.register(k, Tensor(zeros: t.shape))
+                let i = store.register(k, shape: t.shape, Tensor(zeros: t.shape))
                 store.grads[i] = t
             }
             clip.apply(store)

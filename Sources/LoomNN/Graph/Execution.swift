@@ -109,11 +109,35 @@ enum WeightProduct {
     static func quantized<T: LoomFloat>(_ pass: Pass<T>, weight: Int, channels: Range<Int>? = nil,
                                         x: UnsafePointer<T>, rows m: Int, cols k: Int, rsX: Int, csX: Int,
                                         c: UnsafeMutablePointer<T>, rsC: Int, csC: Int) -> Bool {
+        if let w = pass.params.externalMatrix(weight) {
+            externalProduct(pass.context, w, channels: channels, x: x, rows: m, cols: k, rsX: rsX, csX: csX, c: c, rsC: rsC, csC: csC)
+            return true
+        }
         guard let q = pass.quantizedWeight(weight) else { return false }
         let w = channels.map { $0.count == q.rows ? q : q.slice($0) } ?? q
         precondition(w.cols == k)
         let xq = QuantizedRows(pass.context, x, rows: m, cols: k, rowStride: rsX, colStride: csX, grid: q.grid)
         IntegerGemm.run(pass.context, x: xq, w: w, c: c, rsC: rsC, csC: csC)
         return true
+    }
+
+    /// A product with a GGUF block matrix kept in the mapped file (docs/gguf.md, "Integer dot
+    /// products"): each activation row is quantized to 8-bit blocks of 32 and multiplied by every
+    /// weight row with integer block sums; `c = c + y` (Float). Rows of x are read contiguously.
+    static func externalProduct<T: LoomFloat>(_ ctx: ComputeContext, _ w: GGUFQuantizedMatrix, channels: Range<Int>?,
+                                              x: UnsafePointer<T>, rows m: Int, cols k: Int, rsX: Int, csX: Int,
+                                              c: UnsafeMutablePointer<T>, rsC: Int, csC: Int) {
+        precondition(T.self == Float.self && csX == 1 && k == w.cols && (channels == nil || channels!.count == w.rows),
+                     "GGUF matrices multiply contiguous f32 rows by the whole matrix")
+        var y = [Float](repeating: 0, count: w.rows)
+        let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
+        for r in 0..<m {
+            let a = GGUFQ8Activations(UnsafeBufferPointer(start: xf + r * rsX, count: k))
+            y.withUnsafeMutableBufferPointer { w.multiply(ctx, a, into: $0) }
+            for n in 0..<w.rows {
+                let p = c + r * rsC + n * csC
+                p.pointee = p.pointee + T(y[n])
+            }
+        }
     }
 }

@@ -10,8 +10,9 @@ public final class Network<T: LoomFloat> {
     public let root: SequentialLayer<T>
     let layerCount: Int
 
-    /// Builds the network, initialising every parameter from `spec.seed`.
-    public init(_ spec: NetworkSpec) throws(LoomError) {
+    /// Builds the network, initialising every parameter from `spec.seed` (with `materialize:
+    /// false`, parameters are shape-only placeholders that a loader must fill before any pass).
+    public init(_ spec: NetworkSpec, materialize: Bool = true) throws(LoomError) {
         guard Execution.computeType(of: spec.dtype) == T.dtype else {
             throw LoomError(.invalidIR, "dtype", "a \(spec.dtype.name) network computes in \(Execution.computeType(of: spec.dtype).name), but was built as \(T.dtype.name)")
         }
@@ -22,10 +23,12 @@ public final class Network<T: LoomFloat> {
         _ = try Builder<T>.checkedCount(spec.inputShape, path: "input.shape", what: "one sample")
         self.spec = spec
         let params = ParameterStore<T>()
+        params.materialize = materialize
         var builder = Builder<T>(params: params, seed: spec.seed)
         root = try builder.buildSequence(spec.layers, path: "", name: "", listKey: "layers",
                                          input: spec.inputShape, kind: "network")
         layerCount = builder.nextID
+        params.materialize = true
         self.params = params
     }
 
@@ -69,6 +72,9 @@ public final class Network<T: LoomFloat> {
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func forward(_ x: Tensor<T>, pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         try validateInput(x)
+        if pass.training && params.hasExternal {
+            throw LoomError(.invalidArgument, "training", "this network's weights are GGUF blocks in a mapped file (inference only); load it dequantized to train")
+        }
         return try root.forward(x, pass)
     }
 

@@ -18,18 +18,41 @@ public final class ParameterStore<T: LoomFloat> {
     /// view of this one: see `Execution`).
     func copy(values: [Tensor<T>]) -> ParameterStore<T> {
         let s = ParameterStore<T>()
-        s.names = names; s.values = values; s.grads = grads; s.frozen = frozen
+        s.names = names; s.values = values; s.grads = grads; s.frozen = frozen; s.external = external
         return s
     }
 
-    /// Registers a parameter and returns its index.
-    public func register(_ name: String, _ value: Tensor<T>) -> Int {
+    /// Registers a parameter and returns its index. `initial` runs only when `materialize` is true;
+    /// otherwise the value is a placeholder of the right shape with no data, to be replaced by a
+    /// loader (`setExternal` or `values[i] = …`) before the network runs.
+    public func register(_ name: String, shape: [Int], _ initial: @autoclosure () -> Tensor<T>) -> Int {
         names.append(name)
-        values.append(value)
-        grads.append(Tensor(zeros: value.shape))
+        values.append(materialize ? initial() : Tensor(uncheckedShape: shape, data: []))
+        grads.append(materialize ? Tensor(zeros: shape) : Tensor(uncheckedShape: shape, data: []))
         frozen.append(false)
         return names.count - 1
     }
+
+    /// Whether `register` computes initial values (false while a loader builds a network whose
+    /// weights come from a file).
+    public var materialize = true
+
+    /// Weight matrices that live outside the store, in a mapped GGUF file (blocks, never copied):
+    /// `external[i]` is used by every product with parameter i. Such parameters are inference-only.
+    public private(set) var external: [GGUFQuantizedMatrix?] = []
+
+    /// Makes parameter `i` the GGUF matrix `m` (its f32 value becomes an empty placeholder).
+    public func setExternal(_ i: Int, _ m: GGUFQuantizedMatrix) {
+        if external.count != names.count { external = [GGUFQuantizedMatrix?](repeating: nil, count: names.count) }
+        external[i] = m
+        values[i] = Tensor(uncheckedShape: values[i].shape, data: [])
+        grads[i] = Tensor(uncheckedShape: values[i].shape, data: [])
+    }
+
+    /// Whether any parameter is an external (inference-only) matrix.
+    public var hasExternal: Bool { external.contains { $0 != nil } }
+
+    @inline(__always) func externalMatrix(_ i: Int) -> GGUFQuantizedMatrix? { external.isEmpty ? nil : external[i] }
 
     public var count: Int { names.count }
 

@@ -34,8 +34,8 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
         func linear(_ sub: String, _ o: Int, _ i: Int) -> (Int, Int?) {
             let bound = 1.0 / Double(Swift.max(i, 1)).squareRoot()
             let n = name + "." + sub
-            let w = params.register(n + ".weight", Init.uniform([o, i], bound: bound, seed: seed, name: n + ".weight"))
-            let b = bias ? params.register(n + ".bias", Init.uniform([o], bound: bound, seed: seed, name: n + ".bias")) : nil
+            let w = params.register(n + ".weight", shape: [o, i], Init.uniform([o, i], bound: bound, seed: seed, name: n + ".weight"))
+            let b = bias ? params.register(n + ".bias", shape: [o], Init.uniform([o], bound: bound, seed: seed, name: n + ".bias")) : nil
             return (w, b)
         }
         (qW, qB) = linear("q_proj", heads * headDim, dm)

@@ -46,8 +46,8 @@ public final class ConvLayer<T: LoomFloat>: Layer<T> {
         // PyTorch's default: U(−1/√fan_in, 1/√fan_in) with fan_in = (C/groups)·kh·kw, for weight and bias.
         let bound = 1.0 / Double(Swift.max(kg, 1)).squareRoot()
         let wShape = [spec.filters, cg] + spec.kernel
-        weightIndex = params.register(name + ".weight", Init.uniform(wShape, bound: bound, seed: seed, name: name + ".weight"))
-        biasIndex = spec.bias ? params.register(name + ".bias",
+        weightIndex = params.register(name + ".weight", shape: wShape, Init.uniform(wShape, bound: bound, seed: seed, name: name + ".weight"))
+        biasIndex = spec.bias ? params.register(name + ".bias", shape: [spec.filters],
                                                 Init.uniform([spec.filters], bound: bound, seed: seed, name: name + ".bias")) : nil
         super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: geometry.outputShape(channels: spec.filters))
     }

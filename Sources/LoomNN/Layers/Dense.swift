@@ -25,9 +25,9 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
         self.isStitch = stitch
         // PyTorch's default: U(−1/√in, 1/√in) for weight and bias.
         let bound = 1.0 / Double(Swift.max(inF, 1)).squareRoot()
-        weightIndex = params.register(name + ".weight",
+        weightIndex = params.register(name + ".weight", shape: [units, inF],
                                       Init.uniform([units, inF], bound: bound, seed: seed, name: name + ".weight"))
-        biasIndex = bias ? params.register(name + ".bias",
+        biasIndex = bias ? params.register(name + ".bias", shape: [units],
                                            Init.uniform([units], bound: bound, seed: seed, name: name + ".bias")) : nil
         var out = inputShape
         if out.isEmpty { out = [units] } else { out[out.count - 1] = units }
@@ -46,7 +46,7 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
         self.tiedTo = params.names[tiedWeight]
         weightIndex = tiedWeight
         let bound = 1.0 / Double(Swift.max(inF, 1)).squareRoot()
-        biasIndex = bias ? params.register(name + ".bias", Init.uniform([units], bound: bound, seed: seed, name: name + ".bias")) : nil
+        biasIndex = bias ? params.register(name + ".bias", shape: [units], Init.uniform([units], bound: bound, seed: seed, name: name + ".bias")) : nil
         var out = inputShape
         out[out.count - 1] = units
         super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: out)

@@ -13,7 +13,7 @@ public final class EmbeddingLayer<T: LoomFloat>: Layer<T> {
                 params: ParameterStore<T>, seed: UInt64) {
         self.vocab = vocab
         self.dim = dim
-        weightIndex = params.register(name + ".weight", Init.normal([vocab, dim], std: 1, seed: seed, name: name + ".weight"))
+        weightIndex = params.register(name + ".weight", shape: [vocab, dim], Init.normal([vocab, dim], std: 1, seed: seed, name: name + ".weight"))
         super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: inputShape + [dim])
     }
 
@@ -31,10 +31,18 @@ public final class EmbeddingLayer<T: LoomFloat>: Layer<T> {
             }
             ids[i] = Int(v)
         }
-        let w = pass.params.values[weightIndex].data
         var out = [T](repeating: 0, count: ids.count * dim)
-        for (r, id) in ids.enumerated() {
-            for d in 0..<dim { out[r * dim + d] = w[id * dim + d] }
+        if let m = pass.params.externalMatrix(weightIndex) {
+            // Rows of a GGUF block matrix, dequantized exactly (docs/gguf.md).
+            for (r, id) in ids.enumerated() {
+                let row = m.dequantizeRow(id)
+                for d in 0..<dim { out[r * dim + d] = T(row[d]) }
+            }
+        } else {
+            let w = pass.params.values[weightIndex].data
+            for (r, id) in ids.enumerated() {
+                for d in 0..<dim { out[r * dim + d] = w[id * dim + d] }
+            }
         }
         pass.save(id, [Tensor(uncheckedShape: [ids.count], data: ids.map { T(Double($0)) })])
         return Tensor(uncheckedShape: x.shape + [dim], data: out)

@@ -112,7 +112,7 @@ public final class KMeansLayer<T: LoomFloat>: Layer<T> {
         self.spec = spec
         let d = inputShape.last ?? 1
         dim = d
-        centersIndex = params.register(name + ".centers", Init.uniform([spec.clusters, d], bound: 1, seed: seed, name: name + ".centers"))
+        centersIndex = params.register(name + ".centers", shape: [spec.clusters, d], Init.uniform([spec.clusters, d], bound: 1, seed: seed, name: name + ".centers"))
         var out = inputShape
         out[out.count - 1] = spec.output == .probabilities ? spec.clusters : d
         super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: out)

@@ -20,8 +20,8 @@ public final class NormLayer<T: LoomFloat>: Layer<T> {
         self.epsilon = epsilon
         let f = inputShape.last ?? 1
         self.features = f
-        weightIndex = affine ? params.register(name + ".weight", Init.constant([f], T(1))) : nil
-        biasIndex = (affine && !rms) ? params.register(name + ".bias", Init.constant([f], T(0))) : nil
+        weightIndex = affine ? params.register(name + ".weight", shape: [f], Init.constant([f], T(1))) : nil
+        biasIndex = (affine && !rms) ? params.register(name + ".bias", shape: [f], Init.constant([f], T(0))) : nil
         super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: inputShape)
     }
 

@@ -14,7 +14,7 @@ public final class PositionEmbeddingLayer<T: LoomFloat>: Layer<T> {
     init(path: String, name: String, id: Int, inputShape: [Int], maxPositions: Int, params: ParameterStore<T>, seed: UInt64) {
         self.maxPositions = maxPositions
         dim = inputShape[1]
-        weightIndex = params.register(name + ".weight", Init.normal([maxPositions, inputShape[1]], std: 1, seed: seed, name: name + ".weight"))
+        weightIndex = params.register(name + ".weight", shape: [maxPositions, inputShape[1]], Init.normal([maxPositions, inputShape[1]], std: 1, seed: seed, name: name + ".weight"))
         super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: inputShape)
     }
 
@@ -73,7 +73,7 @@ public final class BiasLayer<T: LoomFloat>: Layer<T> {
 
     init(path: String, name: String, id: Int, inputShape: [Int], params: ParameterStore<T>) {
         width = inputShape.last ?? 1
-        weightIndex = params.register(name + ".bias", Tensor(zeros: [inputShape.last ?? 1]))
+        weightIndex = params.register(name + ".bias", shape: [inputShape.last ?? 1], Tensor(zeros: [inputShape.last ?? 1]))
         super.init(path: path, name: name, id: id, inputShape: inputShape, outputShape: inputShape)
     }
 

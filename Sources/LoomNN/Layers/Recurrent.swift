@@ -60,7 +60,7 @@ public final class RecurrentLayer<T: LoomFloat>: Layer<T> {
         let h = spec.hiddenSize, gh = spec.cell.gates * h
         let bound = 1.0 / Double(h).squareRoot()
         func reg(_ n: String, _ shape: [Int]) -> Int {
-            params.register(name + "." + n, Init.uniform(shape, bound: bound, seed: seed, name: name + "." + n))
+            params.register(name + "." + n, shape: shape, Init.uniform(shape, bound: bound, seed: seed, name: name + "." + n))
         }
         weightIH = reg("weight_ih", [gh, inputShape[1]])
         weightHH = reg("weight_hh", [gh, h])
