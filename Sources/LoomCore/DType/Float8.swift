@@ -9,18 +9,17 @@
 ///
 /// Encoding (from `Double` or `Float`; each rounds once, from the exact value given):
 /// - round to nearest, ties to even, subnormals exact;
-/// - overflow gives NaN, as PyTorch's `tensor.to(torch.float8_e4m3fn)` does (no saturation):
-///   a magnitude that rounds above 448, i.e. |x| > 464, gives NaN with the sign of `x`;
-///   464 itself is a tie and rounds to the even 448;
-/// - ±inf → NaN (0x7F / 0xFF); NaN → NaN with the sign of the input (payload dropped);
+/// - saturating, as PyTorch 2.13's `tensor.to(torch.float8_e4m3fn)` (every cast path of it):
+///   a magnitude that rounds above 448, and ±inf, give ±448 (0x7E / 0xFE);
+/// - NaN → NaN (0x7F / 0xFF) with the sign of the input (payload dropped);
 /// - ±0 keeps its sign, and values that round to zero keep the sign.
 ///
 /// Decoding to `Double`/`Float` is exact; a NaN decodes to the canonical quiet NaN of the target
 /// with the same sign.
 ///
-/// Edge Cases: PyTorch converts a float64 tensor through float32 (two roundings); Loom rounds a
-/// `Double` once. They differ only for doubles within 2^-29 relative of a tie of the E4M3 grid
-/// (docs/formats.md).
+/// Edge Cases: PyTorch converts a float64 tensor through float32 (two roundings: 1.0625 + 2^-40
+/// becomes 1.0 there, 1.125 here); Loom rounds a `Double` once. From a `Float` both agree on
+/// every input (docs/formats.md).
 public struct F8E4M3: Sendable, Equatable, Hashable {
     public var bitPattern: UInt8
 
@@ -34,10 +33,11 @@ public struct F8E4M3: Sendable, Equatable, Hashable {
         let bits = x.bitPattern
         let sign = UInt8(truncatingIfNeeded: bits &>> 56) & 0x80
         let a = bits & 0x7FFF_FFFF_FFFF_FFFF
-        if a >= 0x7FF0_0000_0000_0000 { bitPattern = sign | 0x7F; return }  // inf, NaN
+        if a > 0x7FF0_0000_0000_0000 { bitPattern = sign | 0x7F; return }  // NaN
         if a == 0 { bitPattern = sign; return }
-        let m = _roundToSmallFloat(a, frac: 3, bias: 7, maxExponent: 8)
-        bitPattern = sign | (m > 0x7E ? 0x7F : UInt8(truncatingIfNeeded: m))
+        // ±inf gives UInt64.max here, so it saturates like every other overflow.
+        let m = a == 0x7FF0_0000_0000_0000 ? UInt64.max : _roundToSmallFloat(a, frac: 3, bias: 7, maxExponent: 8)
+        bitPattern = sign | (m > 0x7E ? 0x7E : UInt8(truncatingIfNeeded: m))
     }
 
     /// Rounds `x` (once) to E4M3 (the `Float` is widened exactly first).

@@ -87,6 +87,10 @@ struct _SafetensorsHeaderParser {
         guard case .string(let dname) = dv else { throw fail(tensor: name, "\"dtype\" must be a string, got \(dv.kindName)") }
         guard let dtype = SafetensorsDType(name: dname) else {
             let known = SafetensorsDType.allCases.map { $0.name }.joined(separator: " ")
+            let others = ["C64", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F8_E4M3FNUZ", "F8_E5M2FNUZ"]
+            if others.contains(where: { JSONObject.sameKey($0, dname) }) {
+                throw fail(tensor: name, "dtype \"\(dname)\" is not supported (Loom reads \(known))")
+            }
             throw fail(tensor: name, "unknown dtype \"\(dname)\" (Loom reads \(known))")
         }
         guard let sv = o["shape"] else { throw fail(tensor: name, "missing \"shape\"") }

@@ -68,6 +68,7 @@ public struct SafetensorsWriter {
     }
 
     /// Adds `values` (row-major, `shape`'s element count) stored as `dtype`.
+    @_disfavoredOverload  // so that array literals pick the Double entry
     public mutating func add(_ name: String, values: [Float], shape: [Int], as dtype: SafetensorsDType) throws(LoomError) {
         try checkCount(name, values.count, shape)
         try add(name, dtype: dtype, shape: shape, bytes: dtype.encode(values))
