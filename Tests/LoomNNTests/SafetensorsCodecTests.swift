@@ -67,8 +67,13 @@ final class SafetensorsCodecTests: XCTestCase {
         for p in 0..<net.params.count {
             let want = expected(net.params.values[p], o).map { $0.bits64 }
             XCTAssertEqual(params.values[p].shape, net.params.values[p].shape, what)
-            XCTAssertEqual(params.values[p].data.map { $0.bits64 }, want, "\(what): \(net.params.names[p])")
-            XCTAssertEqual(into.params.values[p].data.map { $0.bits64 }, want, "\(what): \(net.params.names[p]) loaded into a network")
+            for (label, got) in [("alone", params.values[p].data), ("into a network", into.params.values[p].data)] {
+                let bits = got.map { $0.bits64 }
+                if bits.count != want.count { XCTFail("\(what), \(label): \(bits.count) values for \(want.count)"); continue }
+                if let i = (0..<want.count).first(where: { bits[$0] != want[$0] }) {
+                    XCTFail("\(what), \(label): \(net.params.names[p])[\(i)] = \(got[i]) (0x\(String(bits[i], radix: 16))), expected \(T(bits64: want[i])) (0x\(String(want[i], radix: 16)))")
+                }
+            }
             if file.tensor(net.params.names[p] + SafetensorsCodec.scaleSuffix) != nil { quantized += 1 }
         }
         // The file holds the dtype asked for, and companions only where a grid applies.
