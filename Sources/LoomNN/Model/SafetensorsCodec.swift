@@ -76,7 +76,7 @@ public enum SafetensorsCodec {
         let dtype = options.dtype ?? T.dtype
         var meta: [(key: String, value: String)] = [(key: versionKey, value: "1"), (key: dtypeKey, value: dtype.name)]
         if options.includeIR { meta.append((key: irKey, value: IREncoder.encode(net.spec).serialized())) }
-        if let grid = QuantGrid(dtype) { meta.append((key: quantizationKey, value: describe(grid, options))) }
+        if let grid = QuantGrid(dtype) { meta.append((key: quantizationKey, value: describe(grid, options, vectors: T.dtype))) }
         meta.append(contentsOf: options.metadata)
         var w = SafetensorsWriter(metadata: meta)
         for i in 0..<net.params.count {
@@ -88,10 +88,12 @@ public enum SafetensorsCodec {
         return w
     }
 
-    private static func describe(_ grid: QuantGrid, _ o: Options) -> String {
+    /// The scheme for `loom.quantization`: granularity of rank ≥ 2 parameters, what rank < 2
+    /// parameters are, the companions and the value formula.
+    private static func describe(_ grid: QuantGrid, _ o: Options, vectors: DType) -> String {
         var m = JSONObject()
         m.set("granularity", .string(o.granularity.rawValue))
-        m.set("vectors", .string(o.quantizeVectors ? "per_tensor" : "compute type"))
+        m.set("vectors", .string(o.quantizeVectors ? "per_tensor" : SafetensorsDType(vectors).name))
         m.set("scale", .string("NAME" + scaleSuffix + " F64"))
         if grid.isUnsigned { m.set("zero_point", .string("NAME" + zeroPointSuffix + " " + SafetensorsDType(grid.dtype).name)) }
         m.set("value", .string(grid.dtype == .f4 ? "scale * e2m1" : grid.isUnsigned ? "scale * (code - zero_point)" : "scale * code"))
