@@ -68,6 +68,9 @@ public final class DenseLayer<T: LoomFloat>: Layer<T> {
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
+        guard x.lastDim == inFeatures else {
+            throw LoomError(.shapeMismatch, path, "expects \(inFeatures) features, got \(Tensor<T>.describe(x.shape))")
+        }
         let pre = Projection.forward(pass, x.data, rows: x.rows, inF: inFeatures, weight: weightIndex, outF: units, bias: biasIndex)
         var shape = x.shape
         shape[shape.count - 1] = units

@@ -106,8 +106,10 @@ extension Network {
 
     /// Inference with a padding mask: in every attention layer, batch row b attends only to keys
     /// `0..<validLengths[b]` (and, if causal, ≤ the query's position).
+    /// The number of positions may differ from the IR's (like a KV-cache forward: every layer must
+    /// act on positions independently or through attention).
     public func forward(_ x: Tensor<T>, validLengths: [Int], context: ComputeContext = SerialContext()) throws(LoomError) -> Tensor<T> {
-        try validateInput(x)
+        try validateSequenceInput(x)
         try Network.checkValidLengths(validLengths, batch: x.batch, positions: x.rank > 1 ? x.shape[1] : 1)
         let pass = makePass(context: context, training: false)
         pass.sequence = SequenceOptions(validLengths: validLengths)
