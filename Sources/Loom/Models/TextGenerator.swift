@@ -1,0 +1,58 @@
+import LoomCore
+import LoomNN
+
+/// Autoregressive generation with a causal language model (a Llama GGUF): prefill the prompt
+/// through a KV cache, then one token at a time (`Sampler`), stopping at the end-of-sequence id
+/// or after `maxTokens`. Every step's logits equal a full-sequence forward's at that position.
+public final class TextGenerator {
+    public let network: Network<Float>
+    public let config: LlamaConfig
+    public let eosID: Int?
+
+    public init(network: Network<Float>, config: LlamaConfig, eosID: Int?) {
+        self.network = network; self.config = config; self.eosID = eosID
+    }
+
+    /// A GGUF model: weights dequantized (`.dequantized`) or kept as blocks in the mapped file.
+    public convenience init(gguf path: String, weights: GGUFWeightMode) throws(LoomError) {
+        let g = try GGUFFile.open(path)
+        let (net, config) = try LlamaGGUF.network(g, weights: weights)
+        self.init(network: net, config: config, eosID: g.metadata["tokenizer.ggml.eos_token_id"]?.intValue)
+    }
+
+    /// The logits (vocab) of the last position after running `ids` through `cache`.
+    public func step(_ ids: [Int], cache: KVCache<Float>, context: ComputeContext) throws(LoomError) -> [Float] {
+        for (i, id) in ids.enumerated() where id < 0 || id >= config.vocabSize {
+            throw LoomError(.invalidInput, "token \(i)", "id \(id) is outside the vocabulary 0..<\(config.vocabSize)")
+        }
+        let y = try network.forward(Tensor(uncheckedShape: [1, ids.count], data: ids.map { Float($0) }), cache: cache, context: context)
+        let v = config.vocabSize
+        return Array(y.data[((ids.count - 1) * v)..<(ids.count * v)])
+    }
+
+    /// Generates up to `maxTokens` ids after `prompt`; `onToken` sees each id as it is chosen
+    /// (streaming). Returns the generated ids and the logits of the first generated position.
+    public func generate(prompt: [Int], maxTokens: Int, settings: SamplerSettings, context: ComputeContext,
+                         stopAtEOS: Bool = true,
+                         onToken: (Int) -> Void = { _ in }) throws(LoomError) -> (ids: [Int], firstLogits: [Float]) {
+        guard !prompt.isEmpty else { throw LoomError(.invalidInput, "prompt", "is empty") }
+        guard maxTokens >= 0 else { throw LoomError(.invalidArgument, "max_tokens", "must be ≥ 0") }
+        guard prompt.count + maxTokens <= config.contextLength else {
+            throw LoomError(.invalidInput, "prompt", "\(prompt.count) prompt tokens + \(maxTokens) new ones exceed the context length \(config.contextLength)")
+        }
+        try settings.validate()
+        let cache = try KVCache<Float>(batch: 1, capacity: prompt.count + Swift.max(maxTokens, 1))
+        var logits = try step(prompt, cache: cache, context: context)
+        let first = logits
+        var history = prompt, out = [Int]()
+        for i in 0..<maxTokens {
+            let next = try Sampler.next(logits, history: history, settings: settings, step: UInt64(i))
+            out.append(next)
+            history.append(next)
+            onToken(next)
+            if (stopAtEOS && next == eosID) || i == maxTokens - 1 { break }
+            logits = try step([next], cache: cache, context: context)
+        }
+        return (out, first)
+    }
+}
