@@ -46,8 +46,8 @@ public struct TokenTable: Sendable {
     private mutating func place(_ k: Int) {
         let mask = slots.count - 1
         var h = TokenTable.hash(arena[Int(starts[k])..<Int(starts[k + 1])])
-        while slots[Int(h) & mask] != 0 { h &+= 1 }
-        slots[Int(h) & mask] = Int32(k + 1)
+        while slots[Int(truncatingIfNeeded: h) & mask] != 0 { h &+= 1 }
+        slots[Int(truncatingIfNeeded: h) & mask] = Int32(k + 1)
     }
 
     @inline(__always)
@@ -63,7 +63,7 @@ public struct TokenTable: Sendable {
         let mask = slots.count - 1
         var h = TokenTable.hash(bytes)
         while true {
-            let e = Int(slots[Int(h) & mask])
+            let e = Int(slots[Int(truncatingIfNeeded: h) & mask])
             if e == 0 { return nil }
             let k = e - 1
             let s = Int(starts[k]), t = Int(starts[k + 1])

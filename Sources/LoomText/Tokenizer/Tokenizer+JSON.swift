@@ -35,6 +35,9 @@ extension Tokenizer {
             for (i, t) in a.enumerated() { added.append(try TokenizerJSON.addedToken(t, "added_tokens[\(i)]")) }
         }
         self.init(model: model, normalizer: normalizer, preTokenizer: pre, postProcessor: post, decoder: dec, addedTokens: added)
+        if let t = TokenizerJSON.optional(r["truncation"]), let o = t.objectValue, let m = TokenizerJSON.optional(o["max_length"]) {
+            truncationMaxLength = try TokenizerJSON.int(m, "truncation.max_length")
+        }
     }
 }
 

@@ -42,6 +42,12 @@ public struct Tokenizer: Sendable {
     public var preTokenizer: PreTokenizer?
     public var postProcessor: PostProcessor?
     public var decoder: Decoder?
+    /// Beginning/end-of-sequence ids where the source says them (GGUF); nil otherwise.
+    public var bosTokenId: Int? = nil
+    public var eosTokenId: Int? = nil
+    /// tokenizer.json's `truncation.max_length`, if any. Kept for callers; `encode` does not
+    /// truncate (nor pad).
+    public var truncationMaxLength: Int? = nil
     public private(set) var addedTokens: [AddedToken] = []
     /// Ids of the added tokens → index in `addedTokens`.
     private var addedById: [Int: Int] = [:]
