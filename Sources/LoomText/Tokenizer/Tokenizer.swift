@@ -38,7 +38,8 @@ public struct AddedToken: Sendable, Equatable {
 /// decoder. Unlike the library, an id out of range is an error, not silently skipped.
 public struct Tokenizer: Sendable {
     public var model: TokenizerModel
-    public var normalizer: Normalizer?
+    /// Changing it re-normalizes the added tokens with `normalized: true`.
+    public var normalizer: Normalizer? { didSet { setAddedTokens(addedTokens) } }
     public var preTokenizer: PreTokenizer?
     public var postProcessor: PostProcessor?
     public var decoder: Decoder?
@@ -51,6 +52,9 @@ public struct Tokenizer: Sendable {
     public private(set) var addedTokens: [AddedToken] = []
     /// Ids of the added tokens → index in `addedTokens`.
     private var addedById: [Int: Int] = [:]
+    /// The text decode uses for each added token (by index): its content, or its normalized
+    /// content for `normalized: true` tokens when a normalizer changes it (as the library does).
+    private var addedDecodeText: [String] = []
     /// UTF-8 of the special tokens' contents: decode skips every id whose text is one of them.
     private var specialContents: Set<[UInt8]> = []
     private var rawMatcher = AddedTokenMatcher()
@@ -70,6 +74,7 @@ public struct Tokenizer: Sendable {
     public mutating func setAddedTokens(_ tokens: [AddedToken]) {
         addedTokens = []
         addedById = [:]
+        addedDecodeText = []
         specialContents = []
         var raw = [(content: [UInt32], index: Int)]()
         var norm = [(content: [UInt32], index: Int)]()
@@ -82,9 +87,11 @@ public struct Tokenizer: Sendable {
             if t.normalized {
                 // Matched against the normalized text with its normalized content.
                 let n = normalizer?.normalize(scalars) ?? scalars
-                norm.append((n.isEmpty ? scalars : n, index))
+                norm.append((n, index))
+                addedDecodeText.append(Decoder.string(n))
             } else {
                 raw.append((scalars, index))
+                addedDecodeText.append(t.content)
             }
         }
         rawMatcher = AddedTokenMatcher(raw)
@@ -98,9 +105,10 @@ public struct Tokenizer: Sendable {
         return n
     }
 
-    /// The text of a token id (an added token's content, else the model's token).
+    /// The text of a token id as decode sees it: an added token's content (normalized for a
+    /// `normalized: true` token), else the model's token.
     public func token(_ id: Int) -> String? {
-        if let i = addedById[id] { return addedTokens[i].content }
+        if let i = addedById[id] { return addedDecodeText[i] }
         return model.vocab.token(id)
     }
 
