@@ -57,11 +57,13 @@ struct RegexParser {
         let savedCase = caseInsensitive
         defer { caseInsensitive = savedCase }
         while let c = peek(), c != 0x7C, c != 0x29 /* ) */ {
-            // Inline flags `(?i)` change the rest of the enclosing group.
+            // Inline flags `(?i)` apply to the rest of the enclosing group, alternatives included
+            // (Oniguruma: `a(?i)b|c` is `a(?i:b|c)`).
             if c == 0x28, peek(1) == 0x3F, let flagsEnd = inlineFlagsEnd() {
                 try applyFlags(from: pos + 2, to: flagsEnd)
                 pos = flagsEnd + 1
-                continue
+                items.append(try parseAlternation())
+                break
             }
             var atom = try parseAtom()
             atom = try parseQuantifiers(atom)
@@ -394,6 +396,15 @@ struct RegexParser {
 
     // MARK: bracket expressions
 
+    /// Whether `[:name:]` (letters only) starts at `pos`; otherwise '[' opens a nested class.
+    func isPosixBracket() -> Bool {
+        var i = pos + 2
+        if i < pattern.count, pattern[i] == 0x5E { i += 1 }
+        let start = i
+        while i < pattern.count, (pattern[i] | 0x20) >= 0x61, (pattern[i] | 0x20) <= 0x7A { i += 1 }
+        return i > start && i + 1 < pattern.count && pattern[i] == 0x3A && pattern[i + 1] == 0x5D
+    }
+
     /// Parses after '[' up to and including the closing ']'.
     mutating func parseClass() throws(LoomError) -> CharSet {
         var set = CharSet()
@@ -404,7 +415,7 @@ struct RegexParser {
             if c == 0x5D && !first { pos += 1; break }
             first = false
             if c == 0x5B {
-                if peek(1) == 0x3A { throw fail("POSIX bracket classes ([:alpha:]) are not supported") }
+                if peek(1) == 0x3A && isPosixBracket() { throw fail("POSIX bracket classes ([:alpha:]) are not supported") }
                 pos += 1
                 var inner = try parseClass()
                 inner.caseInsensitive = caseInsensitive
@@ -418,7 +429,11 @@ struct RegexParser {
             if c == 0x5C {
                 pos += 1
                 guard peek() != nil else { throw fail("trailing backslash") }
-                if let item = try parseClassEscape() { set.items.append(item); continue }
+                if let item = try parseClassEscape() {
+                    if peek() == 0x2D, let next = peek(1), next != 0x5D { throw fail("a class escape cannot start a range") }
+                    set.items.append(item)
+                    continue
+                }
                 if peek() == 0x62 { pos += 1; lo = 0x08 } else { lo = try parseCharEscape() }
             } else {
                 pos += 1
