@@ -87,11 +87,14 @@ final class CorpusTests: XCTestCase {
             let texts = try TextFixture.corpus().map { $0["text"]!.stringValue! }
             var tokens = 0
             var bytes = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<3 {
-                for s in texts { tokens += t.encode(s, addSpecialTokens: false).count; bytes += s.utf8.count }
+            for s in texts { tokens += t.encode(s, addSpecialTokens: false).count; bytes += s.utf8.count }  // warm-up
+            // The best of 5 passes over the corpus (the machine is shared).
+            var seconds = Double.infinity
+            for _ in 0..<5 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for s in texts { _ = t.encode(s, addSpecialTokens: false) }
+                seconds = min(seconds, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             print("tokenizer speed \(name): \(tokens) tokens from \(bytes) bytes in \(String(format: "%.3f", seconds)) s: \(Int(Double(tokens) / seconds)) tokens/s, \(String(format: "%.2f", Double(bytes) / seconds / 1e6)) MB/s")
             XCTAssertGreaterThan(tokens, 0)
         }

@@ -131,6 +131,7 @@ public struct BPEModel: Sendable {
     func mergeAll(_ symbols: inout [Int32]) {
         let n = symbols.count
         if n < 2 { return }
+        if n <= 12 { mergeShort(&symbols); return }
         var prev = [Int32](repeating: -1, count: n)
         var next = [Int32](repeating: -1, count: n)
         var alive = [Bool](repeating: true, count: n)
@@ -170,6 +171,49 @@ public struct BPEModel: Sendable {
         var i = 0
         while i >= 0 && i < n { out.append(symbols[i]); i = Int(next[i]) }
         symbols = out
+    }
+}
+
+extension BPEModel {
+    @inline(__always)
+    func merge(_ a: Int32, _ b: Int32) -> (rank: Int32, id: Int32)? {
+        merges[UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))]
+    }
+
+    /// The same merges for short words by rescanning: the current pair of lowest rank, the
+    /// leftmost on ties, is merged until none has a merge (no allocation beyond `symbols`).
+    func mergeShort(_ symbols: inout [Int32]) {
+        // ranks[i]: the merge of (symbols[i], symbols[i+1]), recomputed only next to a merge.
+        var ranks = (Int32(-1), Int32(-1), Int32(-1), Int32(-1), Int32(-1), Int32(-1),
+                     Int32(-1), Int32(-1), Int32(-1), Int32(-1), Int32(-1), Int32(-1))
+        var ids = ranks
+        withUnsafeMutableBytes(of: &ranks) { rb in
+          withUnsafeMutableBytes(of: &ids) { ib in
+            let r = rb.bindMemory(to: Int32.self)
+            let d = ib.bindMemory(to: Int32.self)
+            var count = symbols.count
+            for i in 0..<(count - 1) {
+                if let m = merge(symbols[i], symbols[i + 1]) { r[i] = m.rank; d[i] = m.id } else { r[i] = -1 }
+            }
+            while count > 1 {
+                var best = -1
+                for i in 0..<(count - 1) where r[i] >= 0 && (best < 0 || r[i] < r[best]) { best = i }
+                if best < 0 { break }
+                symbols[best] = d[best]
+                symbols.remove(at: best + 1)
+                count -= 1
+                // Pairs right of the merge move one place left.
+                var i = best + 1
+                while i < count - 1 { r[i] = r[i + 1]; d[i] = d[i + 1]; i += 1 }
+                if best > 0 {
+                    if let m = merge(symbols[best - 1], symbols[best]) { r[best - 1] = m.rank; d[best - 1] = m.id } else { r[best - 1] = -1 }
+                }
+                if best < count - 1 {
+                    if let m = merge(symbols[best], symbols[best + 1]) { r[best] = m.rank; d[best] = m.id } else { r[best] = -1 }
+                }
+            }
+          }
+        }
     }
 }
 

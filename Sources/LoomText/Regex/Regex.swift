@@ -123,7 +123,9 @@ struct RegexMatcher {
         var pc = startPc
         var pos = startPos
         let n = text.count
+        let program = self.program
         return program.insts.withUnsafeBufferPointer { insts -> Int? in
+          program.sets.withUnsafeBufferPointer { sets -> Int? in
             while true {
                 let inst = insts[pc]
                 var ok = true
@@ -133,14 +135,14 @@ struct RegexMatcher {
                 case .charFold:
                     if pos < n && UnicodeProps.fold(text[pos]) == UInt32(bitPattern: inst.a) { pos += 1; pc += 1 } else { ok = false }
                 case .set:
-                    if pos < n && program.sets[Int(inst.a)].contains(text[pos]) { pos += 1; pc += 1 } else { ok = false }
+                    if pos < n && sets[Int(inst.a)].contains(text[pos]) { pos += 1; pc += 1 } else { ok = false }
                 case .split:
                     stack.append(RegexBacktrack(kind: .resume, pc: inst.b, pos: Int32(pos), extra: 0))
                     pc = Int(inst.a)
                 case .jump:
                     pc = Int(inst.a)
                 case .repeatSet:
-                    let set = program.sets[Int(inst.a)]
+                    let set = sets[Int(inst.a)]
                     let lo = Int(inst.b), hi = inst.c < 0 ? Int.max : Int(inst.c)
                     if inst.d == 1 {
                         // Lazy: the minimum first, one more on each backtrack.
@@ -204,7 +206,7 @@ struct RegexMatcher {
                         let inst = insts[Int(e.pc)]
                         let p = Int(e.pos)
                         let hi = inst.c < 0 ? Int.max : Int(inst.c)
-                        if p < n && program.sets[Int(inst.a)].contains(text[p]) {
+                        if p < n && sets[Int(inst.a)].contains(text[p]) {
                             let k = Int(e.extra) + 1
                             if k < hi { stack.append(RegexBacktrack(kind: .takeMore, pc: e.pc, pos: Int32(p + 1), extra: Int32(k))) }
                             pc = Int(e.pc) + 1; pos = p + 1; resumed = true
@@ -218,6 +220,7 @@ struct RegexMatcher {
                 }
                 if !resumed { return nil }
             }
+          }
         }
     }
 
