@@ -59,6 +59,7 @@ final class BadInputTests: XCTestCase {
         expectError(#"{"model":{"type":"BPE","vocab":{"a":0}}}"#, .invalidModel, path: "model.merges", mentions: "required")
         expectError(#"{"model":{"type":"BPE","vocab":{"a":"zero"},"merges":[]}}"#, .invalidModel, path: #"model.vocab["a"]"#, mentions: "integer")
         expectError(#"{"model":{"type":"BPE","vocab":{"a":-1},"merges":[]}}"#, .invalidModel, path: #"model.vocab["a"]"#, mentions: "at least 0")
+        expectError(#"{"model":{"type":"WordLevel","vocab":{"a":0,"b":4000000000}}}"#, .invalidModel, path: #"model.vocab["b"]"#, mentions: "far beyond")
         expectError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["a c"]}}"#, .invalidModel, path: "model.merges[0]", mentions: "\"c\"")
         expectError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["a b"]}}"#, .invalidModel, path: "model.merges[0]", mentions: "\"ab\"")
         expectError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["ab"]}}"#, .invalidModel, path: "model.merges[0]", mentions: "left right")
