@@ -25,7 +25,10 @@ final class BadInputTests: XCTestCase {
     }
 
     func testUnsupportedTypes() {
-        expectError(#"{"model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>",0.0]]}}"#, .invalidModel, path: "model.type", mentions: "Unigram")
+        expectError(#"{"model":{"type":"CharLevel","vocab":{"a":0}}}"#, .invalidModel, path: "model.type", mentions: "CharLevel")
+        expectError(#"{"model":{"type":"Unigram","unk_id":3,"vocab":[["<unk>",0.0]]}}"#, .invalidModel, path: "model.unk_id", mentions: "3")
+        expectError(#"{"model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>"]]}}"#, .invalidModel, path: "model.vocab[0]", mentions: "[piece, score]")
+        expectError(#"{"model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>","high"]]}}"#, .invalidModel, path: "model.vocab[0][1]", mentions: "number")
         expectError(#"{"model":{"type":"Mystery"}}"#, .invalidModel, path: "model.type", mentions: "Mystery")
         let m = #""model":{"type":"WordLevel","vocab":{"a":0}}"#
         expectError(#"{"normalizer":{"type":"Precompiled","precompiled_charsmap":""},"# + m + "}", .invalidModel, path: "normalizer.type", mentions: "Precompiled")

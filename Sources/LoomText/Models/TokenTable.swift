@@ -23,15 +23,16 @@ public struct TokenTable: Sendable {
         id >= 0 && id < tokens.count ? tokens[id] : nil
     }
 
-    /// Adds `text` with `id`; returns false (adding nothing) if the text is already present.
+    /// Adds `text` with `id`; returns false if the text is already present (it keeps its first
+    /// id; `token(id)` still gives the text).
     @discardableResult
     public mutating func insert(_ text: String, id: Int) -> Bool {
+        if id >= tokens.count { tokens.append(contentsOf: [String?](repeating: nil, count: id + 1 - tokens.count)) }
+        if tokens[id] == nil { tokens[id] = text }
         if lookup(utf8: Array(text.utf8)) != nil { return false }
         arena.append(contentsOf: text.utf8)
         starts.append(Int32(arena.count))
         entryIds.append(Int32(id))
-        if id >= tokens.count { tokens.append(contentsOf: [String?](repeating: nil, count: id + 1 - tokens.count)) }
-        if tokens[id] == nil { tokens[id] = text }
         if entryIds.count * 2 > slots.count { rehash() } else { place(entryIds.count - 1) }
         return true
     }

@@ -87,12 +87,14 @@ public enum TokenizerModel: Sendable {
     case bpe(BPEModel)
     case wordPiece(WordPieceModel)
     case wordLevel(WordLevelModel)
+    case unigram(UnigramModel)
 
     public var vocab: TokenTable {
         switch self {
         case .bpe(let m): return m.vocab
         case .wordPiece(let m): return m.vocab
         case .wordLevel(let m): return m.vocab
+        case .unigram(let m): return m.vocab
         }
     }
 
@@ -102,6 +104,7 @@ public enum TokenizerModel: Sendable {
         case .bpe(let m): m.tokenize(word, into: &out)
         case .wordPiece(let m): m.tokenize(word, into: &out)
         case .wordLevel(let m): m.tokenize(word, into: &out)
+        case .unigram(let m): m.tokenize(word, into: &out)
         }
     }
 }

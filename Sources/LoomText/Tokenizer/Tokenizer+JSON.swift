@@ -198,8 +198,27 @@ enum TokenizerJSON {
                 maxInputCharsPerWord: try int(o, "max_input_chars_per_word", path, 100)))
         case "WordLevel":
             return .wordLevel(WordLevelModel(vocab: try vocab(o, path), unknownToken: try string(o, "unk_token", path, "[UNK]")))
+        case "Unigram":
+            var pieces = [(String, Double)]()
+            for (i, item) in try array(o, "vocab", path).enumerated() {
+                let p = at(path, "vocab") + "[\(i)]"
+                guard let pair = item.arrayValue, pair.count == 2, let piece = pair[0].stringValue else {
+                    throw LoomError(.invalidModel, p, "expected [piece, score]")
+                }
+                guard let score = pair[1].numberValue?.double, score.isFinite else {
+                    throw LoomError(.invalidModel, p + "[1]", "expected a finite number")
+                }
+                pieces.append((piece, score))
+            }
+            var unk: Int? = nil
+            if let u = optional(o["unk_id"]) {
+                let id = try int(u, at(path, "unk_id"))
+                guard id < pieces.count else { throw LoomError(.invalidModel, at(path, "unk_id"), "\(id) is not an index of the vocabulary (\(pieces.count) pieces)") }
+                unk = id
+            }
+            return .unigram(UnigramModel(pieces: pieces, unknownId: unk, byteFallback: try bool(o, "byte_fallback", path, false)))
         default:
-            throw LoomError(.invalidModel, at(path, "type"), "unsupported model type \"\(kind!)\" (supported: BPE, WordPiece, WordLevel)")
+            throw LoomError(.invalidModel, at(path, "type"), "unsupported model type \"\(kind!)\" (supported: BPE, WordPiece, WordLevel, Unigram)")
         }
     }
 
