@@ -73,20 +73,17 @@ final class RegexProgram: Sendable {
     let insts: [RegexInst]
     let sets: [CharSet]
     let registers: Int
-    /// Characters that can start a match (nil: anything may, including an empty match).
-    let firstSet: CharSet?
 
     init(insts: [RegexInst], sets: [CharSet], registers: Int) {
         self.insts = insts
         self.sets = sets
         self.registers = registers
-        firstSet = nil
     }
 }
 
 /// One backtracking entry.
 struct RegexBacktrack {
-    enum Kind: UInt8 { case resume, giveBack, takeMore, restoreRegister, barrier }
+    enum Kind: UInt8 { case resume, giveBack, takeMore, restoreRegister }
     var kind: Kind
     var pc: Int32
     var pos: Int32
@@ -213,8 +210,6 @@ struct RegexMatcher {
                         }
                     case .restoreRegister:
                         registers[Int(e.pc)] = e.extra
-                    case .barrier:
-                        break
                     }
                     if resumed { break }
                 }
