@@ -5,6 +5,7 @@ import PackageDescription
 //   LoomCore      tensors, dtypes, deterministic math, RNG, JSON, reference kernels (stdlib only; also Embedded wasm32)
 //   LoomNN        layers, network graph, IR codec, losses, optimizers, schedulers, trainer (stdlib only; also Embedded wasm32)
 //   CLoomKernels  C SIMD kernels with per-function target attributes and run-time CPU dispatch (native only)
+//   LoomText      tokenizers (Hugging Face tokenizer.json, GGUF vocabularies), regex, Unicode normalization (stdlib only)
 //   Loom          the public native Swift API: files, threads, accelerated kernels, progress
 //   loom          the command-line tool
 let package = Package(
@@ -13,6 +14,7 @@ let package = Package(
         .library(name: "Loom", targets: ["Loom"]),
         .library(name: "LoomCore", targets: ["LoomCore"]),
         .library(name: "LoomNN", targets: ["LoomNN"]),
+        .library(name: "LoomText", targets: ["LoomText"]),
         .executable(name: "loom", targets: ["LoomCLI"]),
     ],
     dependencies: [
@@ -21,6 +23,7 @@ let package = Package(
     targets: [
         .target(name: "LoomCore"),
         .target(name: "LoomNN", dependencies: ["LoomCore"]),
+        .target(name: "LoomText", dependencies: ["LoomCore"]),
         .target(name: "CLoomKernels"),
         .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "CLoomKernels"]),
         .executableTarget(
@@ -30,6 +33,7 @@ let package = Package(
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
         .testTarget(name: "LoomNNTests", dependencies: ["LoomNN", "Loom"], resources: []),
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),
+        .testTarget(name: "LoomTextTests", dependencies: ["LoomText"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,1 @@
+// LoomText: tokenizers for Loom (docs/tokenizers.md). Standard library only, like LoomCore.
