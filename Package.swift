@@ -25,10 +25,10 @@ let package = Package(
         .target(name: "LoomNN", dependencies: ["LoomCore"]),
         .target(name: "LoomText", dependencies: ["LoomCore"]),
         .target(name: "CLoomKernels"),
-        .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "CLoomKernels"]),
+        .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "LoomText", "CLoomKernels"]),
         .executableTarget(
             name: "LoomCLI",
-            dependencies: ["Loom", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Loom", "LoomText", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
         .testTarget(name: "LoomNNTests", dependencies: ["LoomNN", "Loom"], resources: []),

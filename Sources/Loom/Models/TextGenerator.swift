@@ -1,5 +1,6 @@
 import LoomCore
 import LoomNN
+import LoomText
 
 /// Autoregressive generation with a causal language model (a Llama GGUF): prefill the prompt
 /// through a KV cache, then one token at a time (`Sampler`), stopping at the end-of-sequence id
@@ -8,16 +9,22 @@ public final class TextGenerator {
     public let network: Network<Float>
     public let config: LlamaConfig
     public let eosID: Int?
+    /// The model's own tokenizer (from the GGUF vocabulary), when it has one.
+    public let tokenizer: Tokenizer?
+    /// How chat messages become a prompt (from the model's template).
+    public let chat: ChatTemplate
 
-    public init(network: Network<Float>, config: LlamaConfig, eosID: Int?) {
-        self.network = network; self.config = config; self.eosID = eosID
+    public init(network: Network<Float>, config: LlamaConfig, eosID: Int?, tokenizer: Tokenizer?, chat: ChatTemplate) {
+        self.network = network; self.config = config; self.eosID = eosID; self.tokenizer = tokenizer; self.chat = chat
     }
 
     /// A GGUF model: weights dequantized (`.dequantized`) or kept as blocks in the mapped file.
     public convenience init(gguf path: String, weights: GGUFWeightMode) throws(LoomError) {
         let g = try GGUFFile.open(path)
         let (net, config) = try LlamaGGUF.network(g, weights: weights)
-        self.init(network: net, config: config, eosID: g.metadata["tokenizer.ggml.eos_token_id"]?.intValue)
+        let tok: Tokenizer? = g.metadata["tokenizer.ggml.model"] == nil ? nil : try Tokenizer(gguf: try GGUFVocabulary(gguf: g))
+        self.init(network: net, config: config, eosID: g.metadata["tokenizer.ggml.eos_token_id"]?.intValue, tokenizer: tok,
+                  chat: ChatTemplate(template: g.metadata["tokenizer.chat_template"]?.stringValue))
     }
 
     /// The logits (vocab) of the last position after running `ids` through `cache`.

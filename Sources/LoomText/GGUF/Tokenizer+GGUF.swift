@@ -103,3 +103,23 @@ extension Tokenizer {
         eosTokenId = v.eosTokenId
     }
 }
+
+extension GGUFVocabulary {
+    /// The vocabulary embedded in a GGUF file (`tokenizer.ggml.*`).
+    public init(gguf g: GGUF) throws(LoomError) {
+        let m = g.metadata
+        func key(_ k: String) -> String { g.name + ": " + k }
+        guard let model = m["tokenizer.ggml.model"]?.stringValue else {
+            throw LoomError(.invalidModel, key("tokenizer.ggml.model"), "is missing: the file has no tokenizer")
+        }
+        guard let tokens = m["tokenizer.ggml.tokens"]?.arrayValue?.strings else {
+            throw LoomError(.invalidModel, key("tokenizer.ggml.tokens"), "is missing or not an array of strings")
+        }
+        let merges = m["tokenizer.ggml.merges"]?.arrayValue?.strings ?? []
+        let types = (m["tokenizer.ggml.token_type"]?.arrayValue?.ints ?? []).map { Int32(truncatingIfNeeded: $0) }
+        self.init(model: model, pre: m["tokenizer.ggml.pre"]?.stringValue, tokens: tokens, tokenTypes: types, merges: merges,
+                  bosTokenId: m["tokenizer.ggml.bos_token_id"]?.intValue, eosTokenId: m["tokenizer.ggml.eos_token_id"]?.intValue,
+                  addBosToken: m["tokenizer.ggml.add_bos_token"]?.boolValue ?? false,
+                  addEosToken: m["tokenizer.ggml.add_eos_token"]?.boolValue ?? false)
+    }
+}

@@ -1,0 +1,113 @@
+import Glibc
+import ArgumentParser
+import Loom
+import LoomCore
+import LoomNN
+import LoomText
+
+extension LoomCommand {
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate text with a Llama-family GGUF model (e.g. SmolLM2), greedy unless told otherwise.",
+            discussion: "The text streams as it is generated and stops at the end-of-sequence token. Deterministic: the same settings and --seed give the same tokens for any --threads.")
+
+        @Option(name: .long, help: "GGUF model file.") var model: String
+        @Option(name: .long, help: "The prompt text.") var prompt: String
+        @Option(name: .customLong("max-tokens"), help: "Tokens to generate at most.") var maxTokens: Int = 64
+        @Option(name: .long, help: "0 is greedy; above 0 samples.") var temperature: Double = 0
+        @Option(name: .long, help: "Sampling seed.") var seed: UInt64 = 0
+        @Option(name: .customLong("top-k")) var topK: Int?
+        @Option(name: .customLong("top-p")) var topP: Double?
+        @Option(name: .customLong("min-p")) var minP: Double?
+        @Option(name: .customLong("repetition-penalty")) var repetitionPenalty: Double?
+        @Flag(name: .long, help: "Wrap the prompt as a user message in the model's chat template.") var chat = false
+        @Flag(name: .long, help: "Print the generated token ids instead of text.") var ids = false
+        @Option(name: .long, help: "Also print the K largest logits of the first generated position.") var logits: Int?
+        @Option(name: .long, help: "blocks (quantized weights stay in the mapped file; the default) or dequantized (f32).")
+        var weights: String = "blocks"
+        @OptionGroup var threadOption: ThreadOption
+
+        func run() throws {
+            let ctx = try threadOption.context()
+            let mode: GGUFWeightMode
+            switch weights {
+            case "blocks": mode = .blocks
+            case "dequantized": mode = .dequantized
+            default: throw LoomError(.invalidArgument, "--weights", "blocks or dequantized, got \"\(weights)\"")
+            }
+            if let k = logits, k < 1 { throw LoomError(.invalidArgument, "--logits", "must be at least 1") }
+            let settings = SamplerSettings(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                           repetitionPenalty: repetitionPenalty, seed: seed)
+            try settings.validate()
+            let gen = try TextGenerator(gguf: model, weights: mode)
+            guard let tok = gen.tokenizer else { throw LoomError(.invalidModel, model, "the file has no tokenizer") }
+            let text = chat ? gen.chat.render([("user", prompt)]) : prompt
+            let promptIDs = tok.encode(text, addSpecialTokens: true)
+            var printed = [Int]()
+            var shown = ""
+            let (generated, first) = try gen.generate(prompt: promptIDs, maxTokens: maxTokens, settings: settings, context: ctx) { id in
+                if ids { return }
+                // Stream: decode everything so far and print what is new (keeps multi-byte characters whole).
+                printed.append(id)
+                if let s = try? tok.decode(printed, skipSpecialTokens: true), s.count > shown.count, s.hasPrefix(shown) {
+                    writeRaw(String(s.dropFirst(shown.count)))
+                    shown = s
+                }
+            }
+            if ids { out(generated.map { String($0) }.joined(separator: " ")) } else { out("") }
+            if let k = logits {
+                let order = (0..<first.count).sorted { first[$0] != first[$1] ? first[$0] > first[$1] : $0 < $1 }
+                for id in order.prefix(k) {
+                    let piece = (try? tok.decode([id])) ?? "?"
+                    out("\(id)\t\(first[id])\t\(debugQuote(piece))")
+                }
+            }
+        }
+
+        func debugQuote(_ s: String) -> String {
+            var r = "\""
+            for c in s.unicodeScalars {
+                switch c {
+                case "\n": r += "\\n"
+                case "\t": r += "\\t"
+                case "\"": r += "\\\""
+                default: r.unicodeScalars.append(c)
+                }
+            }
+            return r + "\""
+        }
+    }
+
+    struct Embed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sentence embeddings with a BERT model directory (config.json, model.safetensors, tokenizer.json), e.g. all-MiniLM-L6-v2.",
+            discussion: "Prints one JSON array per text (mean pooling over the tokens, L2-normalised).")
+
+        @Option(name: .long, help: "Model directory.") var model: String
+        @Argument(help: "Texts to embed.") var texts: [String]
+        @OptionGroup var threadOption: ThreadOption
+
+        func run() throws {
+            let ctx = try threadOption.context()
+            guard !texts.isEmpty else { throw LoomError(.invalidArgument, "texts", "give at least one text") }
+            let enc = try SentenceEncoder(directory: model)
+            let tokPath = model + "/tokenizer.json"
+            let tok = try Tokenizer(json: try FileIO.readText(tokPath), source: tokPath)
+            let limit = tok.truncationMaxLength ?? enc.config.maxPositions
+            // Longer texts keep their first limit − 1 tokens and the closing [SEP].
+            let ids = texts.map { t -> [Int] in
+                let row = tok.encode(t, addSpecialTokens: true)
+                return row.count > limit ? Array(row.prefix(limit - 1)) + [row.last!] : row
+            }
+            for v in try enc.embed(ids: ids, context: ctx) {
+                out("[" + v.map { JSONNumber(Double($0)).map { $0.text } ?? "null" }.joined(separator: ", ") + "]")
+            }
+        }
+    }
+}
+
+/// Writes text to standard output without a newline (streaming).
+func writeRaw(_ s: String) {
+    var t = s
+    t.withUTF8 { p in _ = write(1, p.baseAddress, p.count) }
+}
