@@ -35,6 +35,13 @@ public final class CPUContext: ComputeContext {
         }
     }
 
+    public func ggufDotRows(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int,
+                            codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Int32>,
+                            into y: UnsafeMutablePointer<Float>) -> Bool {
+        loom_gguf_dot_rows(type, weights, Int64(rowBytes), Int64(rows.lowerBound), Int64(rows.upperBound), Int64(cols),
+                           codes, scales, sums, y) != 0
+    }
+
     public func sgemm(_ p: GemmProblem<Float>) {
         loom_sgemm(Int64(p.m), Int64(p.n), Int64(p.k), p.a, Int64(p.rsA), Int64(p.csA),
                    p.b, Int64(p.rsB), Int64(p.csB), p.c, Int64(p.ldc), p.accumulate ? 1 : 0)

@@ -224,3 +224,32 @@ final class GGUFModelTests: XCTestCase {
         XCTAssertLessThan(lines.map { $0.utf8.count }.max()!, 600)
     }
 }
+
+/// The AVX2 kernels behind CPUContext (gguf_dot.c) against the portable Swift rows (GGUFDot.row),
+/// bit for bit, on the real Q4_1 and Q8_0 matrices and varied activations.
+final class GGUFVectorKernelTests: XCTestCase {
+    func testVectorKernelsEqualThePortableRows() throws {
+        let g = try GGUFModelTests.model()
+        for name in ["blk.0.attn_q.weight", "blk.3.ffn_down.weight", "token_embd.weight"] {
+            let m = try GGUFQuantizedMatrix(g, g.tensor(named: name)!)
+            let p = Philox(seed: 5)
+            for trial in 0..<3 {
+                // Activations of different scales per block, some blocks all zero, one huge value.
+                var x = [Float](repeating: 0, count: m.cols)
+                for i in 0..<m.cols {
+                    let u = p.uniformDouble(stream: UInt64(trial), index: UInt64(i))
+                    x[i] = Float(u * 8 - 4) * Float(1 << (i / 32 % 5))
+                }
+                for i in 32..<64 where m.cols >= 64 { x[i] = 0 }
+                x[m.cols - 1] = 1e30
+                let a = GGUFQ8Activations(x)
+                let rows = Swift.min(m.rows, 2048)
+                var fast = [Float](repeating: .nan, count: m.rows), slow = fast
+                fast.withUnsafeMutableBufferPointer { m.multiply(CPUContext(threads: 2), a, into: $0) }
+                slow.withUnsafeMutableBufferPointer { m.multiply(SerialContext(), a, into: $0) }
+                XCTAssertEqual(Array(fast[0..<rows]).map { $0.bitPattern }, Array(slow[0..<rows]).map { $0.bitPattern }, "\(name) trial \(trial)")
+                XCTAssertEqual(fast.map { $0.bitPattern }, slow.map { $0.bitPattern }, name)
+            }
+        }
+    }
+}

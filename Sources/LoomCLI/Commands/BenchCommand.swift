@@ -21,12 +21,21 @@ extension LoomCommand {
         var sizes: [Int] = [256, 512, 1024]
         @Option(name: .long, help: "Repetitions (the best is reported).") var repeats: Int = 5
         @Option(name: .long, help: "f32 or f64.") var dtype: String = "f32"
+        @Option(name: .long, help: "llm mode: a GGUF model; times prompt processing and generation.") var model: String?
+        @Option(name: .long, help: "llm mode: prompt tokens.") var promptTokens: Int = 128
+        @Option(name: .long, help: "llm mode: generated tokens.") var genTokens: Int = 64
+        @Option(name: .long, help: "llm mode: blocks or dequantized.") var weights: String = "blocks"
         @OptionGroup var threadOption: ThreadOption
 
         func run() throws {
             let ctx = try threadOption.context()
             guard repeats >= 1 else { throw LoomError(.invalidArgument, "--repeats", "must be at least 1") }
             for n in sizes where n < 1 || n > 8192 { throw LoomError(.invalidArgument, "--sizes", "sizes must be in 1...8192, got \(n)") }
+            if mode == "llm" {
+                guard let m = model else { throw LoomError(.invalidArgument, "--model", "llm mode needs a GGUF model") }
+                try LLMBench.run(model: m, weights: weights, promptTokens: promptTokens, genTokens: genTokens, repeats: repeats, context: ctx)
+                return
+            }
             if mode != "dense" {
                 guard iterations >= 1 else { throw LoomError(.invalidArgument, "--iterations", "must be at least 1") }
                 let modes = mode == "layers" ? LayerBench.modes : [mode]

@@ -34,6 +34,17 @@ public protocol ComputeContext: AnyObject {
     func parallelFor(_ count: Int, _ body: (Int) -> Void)
     func sgemm(_ p: GemmProblem<Float>)
     func dgemm(_ p: GemmProblem<Double>)
+    /// GGUF weight rows `rows` (ggml type `type`) times Q8 activation blocks into `y[r]`, bit for
+    /// bit `GGUFDot.row`; returns false (writing nothing) when the context has no kernel for it.
+    func ggufDotRows(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int,
+                     codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Int32>,
+                     into y: UnsafeMutablePointer<Float>) -> Bool
+}
+
+extension ComputeContext {
+    public func ggufDotRows(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int,
+                            codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Int32>,
+                            into y: UnsafeMutablePointer<Float>) -> Bool { false }
 }
 
 /// The portable context: one thread, reference kernels. Used by the WebAssembly build and as the

@@ -158,7 +158,11 @@ public struct GGUFQuantizedMatrix: Sendable {
             a.scales.withUnsafeBufferPointer { s in
                 a.sums.withUnsafeBufferPointer { sm in
                     let qp = q.baseAddress!, sp = s.baseAddress!, smp = sm.baseAddress!
+                    let yp = y.baseAddress!
                     ctx.parallelRanges(rows, minChunk: 16) { range in
+                        // The context's vector kernel when it has one (same bits), else the portable rows.
+                        if ctx.ggufDotRows(type: t.rawValue, weights: base, rowBytes: rb, rows: range, cols: c,
+                                           codes: qp, scales: sp, sums: smp, into: yp) { return }
                         for r in range { y[r] = GGUFDot.row(t, base + r * rb, cols: c, qp, sp, smp) }
                     }
                 }

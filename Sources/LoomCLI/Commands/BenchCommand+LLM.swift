@@ -1,0 +1,42 @@
+import Loom
+import LoomCore
+import LoomNN
+import Glibc
+
+/// `loom bench --mode llm`: prompt processing (one prefill of N tokens) and generation (M greedy
+/// tokens through the KV cache) in tokens per second, best of --repeats, and the peak resident
+/// memory of the process.
+enum LLMBench {
+    static func run(model: String, weights: String, promptTokens n: Int, genTokens m: Int, repeats: Int,
+                    context: CPUContext) throws {
+        guard n >= 1, m >= 1 else { throw LoomError(.invalidArgument, "--prompt-tokens/--gen-tokens", "must be at least 1") }
+        let mode: GGUFWeightMode = weights == "dequantized" ? .dequantized : .blocks
+        let t0 = LoomCommand.Bench.now()
+        let gen = try TextGenerator(gguf: model, weights: mode)
+        let load = LoomCommand.Bench.now() - t0
+        // A fixed, varied prompt: ids from a Philox stream over the vocabulary (no special ids < 17).
+        let rng = Philox(seed: 7)
+        let prompt = (0..<n).map { 17 + Int(rng.uint32(stream: StreamID.of("bench-llm"), index: UInt64($0)) % UInt32(gen.config.vocabSize - 17)) }
+        var bestPP = Double.infinity, bestTG = Double.infinity
+        var generated = [Int]()
+        for _ in 0..<repeats {
+            let cache = try KVCache<Float>(batch: 1, capacity: n + m)
+            let a = LoomCommand.Bench.now()
+            var logits = try gen.step(prompt, cache: cache, context: context)
+            let b = LoomCommand.Bench.now()
+            var ids = [Int]()
+            for i in 0..<m {
+                let next = try Sampler.next(logits, history: [], settings: .greedy, step: UInt64(i))
+                ids.append(next)
+                logits = try gen.step([next], cache: cache, context: context)
+            }
+            let c = LoomCommand.Bench.now()
+            bestPP = Swift.min(bestPP, b - a)
+            bestTG = Swift.min(bestTG, c - b)
+            generated = ids
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        out("llm weights=\(weights) threads=\(context.threads) load_s=\(load) pp_tokens=\(n) pp_tok_s=\(Double(n) / bestPP) tg_tokens=\(m) tg_tok_s=\(Double(m) / bestTG) peak_rss_mib=\(Double(usage.ru_maxrss) / 1024) ids_hash=\(Tensor<Float>(uncheckedShape: [generated.count], data: generated.map { Float($0) }).bitHash.hex)")
+    }
+}
