@@ -45,7 +45,7 @@ public struct LlamaConfig: Sendable, Equatable {
 
     /// From a Hugging Face `config.json` (`"model_type": "llama"` and relatives).
     public init(huggingFace v: JSONValue, path: String = "config.json") throws(LoomError) {
-        var f = try ConfigFields(v, path: path)
+        let f = try ConfigFields(v, path: path)
         let hidden = try f.int("hidden_size"), heads = try f.int("num_attention_heads")
         self.init(vocabSize: try f.int("vocab_size"), hiddenSize: hidden, intermediateSize: try f.int("intermediate_size"),
                   layers: try f.int("num_hidden_layers"), heads: heads,
@@ -159,7 +159,7 @@ public struct BertConfig: Sendable, Equatable {
 
     /// From a Hugging Face `config.json` (`"model_type": "bert"`).
     public init(huggingFace v: JSONValue, path: String = "config.json") throws(LoomError) {
-        var f = try ConfigFields(v, path: path)
+        let f = try ConfigFields(v, path: path)
         if let t = try f.optionalString("model_type"), t != "bert" {
             throw LoomError(.invalidModel, path + ".model_type", "\"\(t)\" is not a BERT model")
         }
