@@ -159,7 +159,8 @@ public struct GGUFQuantizedMatrix: Sendable {
                 a.sums.withUnsafeBufferPointer { sm in
                     let qp = q.baseAddress!, sp = s.baseAddress!, smp = sm.baseAddress!
                     let yp = y.baseAddress!
-                    ctx.parallelRanges(rows, minChunk: 16) { range in
+                    // Chunks of at least ~2^20 weights: smaller ones cost more to hand to a thread than to compute.
+                    ctx.parallelRanges(rows, minChunk: Swift.max(16, (1 << 20) / Swift.max(1, c))) { range in
                         // The context's vector kernel when it has one (same bits), else the portable rows.
                         if ctx.ggufDotRows(type: t.rawValue, weights: base, rowBytes: rb, rows: range, cols: c,
                                            codes: qp, scales: sp, sums: smp, into: yp) { return }
