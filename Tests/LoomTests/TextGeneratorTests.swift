@@ -11,7 +11,9 @@ final class TextGeneratorTests: XCTestCase {
 
     struct Case { var prompt: String; var promptIDs: [Int]; var generated: [Int]; var ids: [Int]; var logits: [Double] }
 
-    func cases() throws -> [Case] {
+    func cases() throws -> [Case] { try Self.cases() }
+
+    static func cases() throws -> [Case] {
         let v = try JSONValue.parse(String(contentsOfFile: Float8TestsRoot.path + "/Fixtures/models/smollm2-reference.json", encoding: .utf8))
         func ints(_ j: JSONValue?) -> [Int] { j!.arrayValue!.map { Int($0.numberValue!.double!) } }
         func dbl(_ j: JSONValue?) -> [Double] { j!.arrayValue!.map { $0.numberValue!.double! } }
@@ -48,5 +50,46 @@ final class TextGeneratorTests: XCTestCase {
             for id in prompt { last = try gen.step([id], cache: cache, context: CPUContext(threads: 1)) }
             XCTAssertEqual(last.map { $0.bitPattern }, whole.map { $0.bitPattern }, "\(mode)")
         }
+    }
+}
+
+/// The block-weight path (8-bit activation blocks, exact integer sums) against the float32
+/// reference (transformers) and llama.cpp (Fixtures/models/smollm2-llamacpp.json): per prompt, how
+/// many leading greedy tokens agree and the first position's largest logit deviation. Printed as
+/// the table of docs/llm.md; asserted: deterministic across thread counts, and close to both.
+final class BlockPathAgreementTests: XCTestCase {
+    func testAgreementWithFloatReferenceAndLlamaCpp() throws {
+        guard FileIO.exists(TextGeneratorTests.model) else { XCTFail("SmolLM2 is not installed: run scripts/fetch-models"); return }
+        let reference = try TextGeneratorTests.cases()
+        let v = try JSONValue.parse(String(contentsOfFile: Float8TestsRoot.path + "/Fixtures/models/smollm2-llamacpp.json", encoding: .utf8))
+        let llama = v["cases"]!.arrayValue!
+        let gen = try TextGenerator(gguf: TextGeneratorTests.model, weights: .blocks)
+        func agree(_ a: [Int], _ b: [Int]) -> Int { zip(a, b).prefix { $0.0 == $0.1 }.count }
+        var lines = ["| prompt | Loom = float32 reference (tokens) | Loom = llama.cpp | llama.cpp = reference | Loom logit deviation vs reference | vs llama.cpp | llama.cpp vs reference |",
+                     "|---|---|---|---|---|---|---|"]
+        var total = 0
+        for (i, c) in reference.enumerated() {
+            let (ids, first) = try gen.generate(prompt: c.promptIDs, maxTokens: 32, settings: .greedy, context: CPUContext(threads: 2), stopAtEOS: false)
+            let (ids1, _) = try gen.generate(prompt: c.promptIDs, maxTokens: 32, settings: .greedy, context: CPUContext(threads: 1), stopAtEOS: false)
+            XCTAssertEqual(ids, ids1, "thread count changed the block path's tokens")
+            let lc = llama[i]
+            let lids = lc["generated_ids"]!.arrayValue!.map { Int($0.numberValue!.double!) }
+            let lidx = lc["logit_ids"]!.arrayValue!.map { Int($0.numberValue!.double!) }
+            let lval = lc["logits"]!.arrayValue!.map { $0.numberValue!.double! }
+            var devRef = 0.0, devLlama = 0.0
+            for (k, id) in c.ids.enumerated() { devRef = Swift.max(devRef, abs(Double(first[id]) - c.logits[k])) }
+            for (k, id) in lidx.enumerated() { devLlama = Swift.max(devLlama, abs(Double(first[id]) - lval[k])) }
+            var devLR = 0.0
+            for (k, id) in c.ids.enumerated() where lidx[k] == id { devLR = Swift.max(devLR, abs(lval[k] - c.logits[k])) }
+            let a = agree(ids, c.generated), b = agree(ids, lids), lr = agree(lids, c.generated)
+            total += a
+            // Loose sanity bounds (8-bit activations move logits by tenths; a broken kernel by far more).
+            XCTAssertLessThan(devRef, 1.5, c.prompt)
+            XCTAssertLessThan(devLlama, 1.5, c.prompt)
+            let p = c.prompt.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "|", with: "\\|")
+            lines.append("| `\(p)` | \(a)/32 | \(b)/32 | \(lr)/32 | \(String(format: "%.3f", devRef)) | \(String(format: "%.3f", devLlama)) | \(String(format: "%.3f", devLR)) |")
+        }
+        print(lines.joined(separator: "\n"))
+        XCTAssertGreaterThanOrEqual(total, 6 * 4, "the block path should follow the reference for a few tokens on every prompt")
     }
 }
