@@ -93,3 +93,25 @@ final class BlockPathAgreementTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(total, 6 * 4, "the block path should follow the reference for a few tokens on every prompt")
     }
 }
+
+/// Logits of a position are the same bits alone or in a batch, in prefill or token-by-token decode.
+final class LLMBatchInvarianceTests: XCTestCase {
+    func testBatchedPrefillAndDecodeEqualSingleSequences() throws {
+        guard FileIO.exists(TextGeneratorTests.model) else { XCTFail("SmolLM2 is not installed: run scripts/fetch-models"); return }
+        let gen = try TextGenerator(gguf: TextGeneratorTests.model, weights: .blocks)
+        let a = [504, 2988, 314, 216, 36], b = [1, 9690, 198, 57, 5248]
+        let v = gen.config.vocabSize, ctx = CPUContext(threads: 2)
+        // Both prompts as one batch of 2, then one more token each.
+        let cache = try KVCache<Float>(batch: 2, capacity: 8)
+        let y = try gen.network.forward(Tensor(uncheckedShape: [2, 5], data: (a + b).map { Float($0) }), cache: cache, context: ctx)
+        let y2 = try gen.network.forward(Tensor(uncheckedShape: [2, 1], data: [30, 28]), cache: cache, context: ctx)
+        for (row, (p, next)) in [(a, 30), (b, 28)].enumerated() {
+            let single = try KVCache<Float>(batch: 1, capacity: 8)
+            var last = [Float]()
+            for id in p { last = try gen.step([id], cache: single, context: CPUContext(threads: 1)) }
+            XCTAssertEqual(last.map { $0.bitPattern }, Array(y.data[((row * 5 + 4) * v)..<((row * 5 + 5) * v)]).map { $0.bitPattern })
+            let after = try gen.step([next], cache: single, context: CPUContext(threads: 1))
+            XCTAssertEqual(after.map { $0.bitPattern }, Array(y2.data[(row * v)..<((row + 1) * v)]).map { $0.bitPattern })
+        }
+    }
+}
