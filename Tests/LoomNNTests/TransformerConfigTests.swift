@@ -35,6 +35,11 @@ final class TransformerConfigTests: XCTestCase {
         }
     }
 
+    func testRopeThetaInRopeParameters() throws {
+        let text = #"{"hidden_size": 16, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 10, "rope_parameters": {"rope_theta": 500.0, "rope_type": "default"}}"#
+        XCTAssertEqual(try LlamaConfig(huggingFace: try json(text)).ropeTheta, 500)
+    }
+
     func testSmolLM2ConfigJSON() throws {
         let text = """
         {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 576, "intermediate_size": 1536,
@@ -55,7 +60,8 @@ final class TransformerConfigTests: XCTestCase {
         let base = #""hidden_size": 16, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 10"#
         for (extra, path) in [(#", "num_key_value_heads": 3"#, "config.json.num_key_value_heads"),
                               (#", "model_type": "gpt2""#, "config.json.model_type"),
-                              (#", "rope_theta": "big""#, "config.json.rope_theta")] {
+                              (#", "rope_theta": "big""#, "config.json.rope_theta"),
+                              (#", "rope_scaling": {"rope_type": "llama3", "factor": 8}"#, "config.json.rope_scaling")] {
             XCTAssertThrowsError(try LlamaConfig(huggingFace: try json("{" + base + extra + "}"))) { e in
                 XCTAssertEqual((e as? LoomError)?.path, path, extra)
             }

@@ -115,3 +115,32 @@ final class LLMBatchInvarianceTests: XCTestCase {
         }
     }
 }
+
+/// A tiny random Hugging Face Llama (Fixtures/models/tiny-llama, scripts/fixtures/tiny_llama.py):
+/// config.json + model.safetensors through the Hugging Face name map and half-split RoPE, against
+/// transformers' float32 logits at every position.
+final class HuggingFaceLlamaTests: XCTestCase {
+    func testTinyLlamaLogitsMatchTransformers() throws {
+        let dir = Float8TestsRoot.path + "/Fixtures/models/tiny-llama"
+        let gen = try TextGenerator(huggingFace: dir)
+        XCTAssertEqual(gen.config.ropeTheta, 500)
+        XCTAssertEqual(gen.config.kvHeads, 2)
+        XCTAssertFalse(gen.config.tieWordEmbeddings)
+        let v = try JSONValue.parse(String(contentsOfFile: dir + "/logits.json", encoding: .utf8))
+        let ids = v["ids"]!.arrayValue!.map { Int($0.numberValue!.double!) }
+        let want = v["logits"]!.arrayValue!.map { $0.arrayValue!.map { $0.numberValue!.double! } }
+        let y = try gen.network.forward(Tensor(uncheckedShape: [1, ids.count], data: ids.map { Float($0) }), cache: try KVCache(batch: 1, capacity: 8))
+        var worst = 0.0
+        for t in 0..<ids.count { for j in 0..<64 { worst = Swift.max(worst, abs(Double(y.data[t * 64 + j]) - want[t][j])) } }
+        XCTAssertLessThan(worst, 1e-4)
+        // The interleaved layout on the same weights is a different function: the check can fail.
+        var c = gen.config
+        c.ropeLayout = .interleaved
+        let other = try Network<Float>(c.spec(positions: 1))
+        for i in 0..<other.params.count { other.params.values[i] = gen.network.params.values[i] }
+        let z = try other.forward(Tensor(uncheckedShape: [1, ids.count], data: ids.map { Float($0) }), cache: try KVCache(batch: 1, capacity: 8))
+        var far = 0.0
+        for t in 0..<ids.count { for j in 0..<64 { far = Swift.max(far, abs(Double(z.data[t * 64 + j]) - want[t][j])) } }
+        XCTAssertGreaterThan(far, 1e-2)
+    }
+}

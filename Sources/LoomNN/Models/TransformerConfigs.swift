@@ -47,10 +47,22 @@ public struct LlamaConfig: Sendable, Equatable {
     public init(huggingFace v: JSONValue, path: String = "config.json") throws(LoomError) {
         let f = try ConfigFields(v, path: path)
         let hidden = try f.int("hidden_size"), heads = try f.int("num_attention_heads")
+        // RoPE: `rope_theta` at the top (older files) or in `rope_parameters` (newer); scaled variants are not supported.
+        var theta = try f.double("rope_theta", 10000)
+        for key in ["rope_parameters", "rope_scaling"] {
+            guard let rv = f.object[key], !rv.isNull else { continue }
+            let r = try ConfigFields(rv, path: path + "." + key)
+            var kind = try r.optionalString("rope_type")
+            if kind == nil { kind = try r.optionalString("type") }
+            if let t = kind, t != "default" {
+                throw LoomError(.invalidModel, path + "." + key, "RoPE scaling \"\(t)\" is not supported (default is)")
+            }
+            theta = try r.double("rope_theta", theta)
+        }
         self.init(vocabSize: try f.int("vocab_size"), hiddenSize: hidden, intermediateSize: try f.int("intermediate_size"),
                   layers: try f.int("num_hidden_layers"), heads: heads,
                   kvHeads: try f.int("num_key_value_heads", heads), headDim: try f.optionalInt("head_dim"),
-                  rmsNormEpsilon: try f.double("rms_norm_eps", 1e-6), ropeTheta: try f.double("rope_theta", 10000),
+                  rmsNormEpsilon: try f.double("rms_norm_eps", 1e-6), ropeTheta: theta,
                   contextLength: try f.int("max_position_embeddings", 2048),
                   tieWordEmbeddings: try f.bool("tie_word_embeddings", false), ropeLayout: .half)
         if let t = try f.optionalString("model_type"), !["llama", "mistral", "smollm", "smollm2"].contains(t) {
