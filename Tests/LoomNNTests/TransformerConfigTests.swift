@@ -96,3 +96,28 @@ final class TransformerConfigTests: XCTestCase {
         XCTAssertEqual(Array(y.data[0..<48]).map { $0.bitPattern }, Array(alone.data[0..<48]).map { $0.bitPattern })
     }
 }
+
+final class StructureInferenceTests: XCTestCase {
+    func testLlamaAndBertFromNamesAndShapes() {
+        let llama: [(name: String, shape: [Int])] = [("model.embed_tokens.weight", [100, 64]),
+            ("model.layers.0.self_attn.q_proj.weight", [64, 64]), ("model.layers.0.self_attn.k_proj.weight", [32, 64]),
+            ("model.layers.0.mlp.gate_proj.weight", [160, 64]), ("model.layers.1.self_attn.q_proj.weight", [64, 64]),
+            ("lm_head.weight", [100, 64])]
+        let s = StructureInference.infer(llama)
+        XCTAssertEqual(s.architecture, "llama")
+        let f = Dictionary(uniqueKeysWithValues: s.facts.map { ($0.name, ($0.value, $0.certainty)) })
+        XCTAssertEqual(f["layers"]?.0, "2")
+        XCTAssertEqual(f["layers"]?.1, .derived)
+        XCTAssertEqual(f["intermediate_size"]?.0, "160")
+        XCTAssertEqual(f["tied output"]?.0, "false")
+        XCTAssertEqual(f["heads"]?.1, .assumed, "the head count must never be presented as known")
+        XCTAssertTrue(s.lines.contains { $0.contains("ASSUMED") })
+        let bert: [(name: String, shape: [Int])] = [("bert.embeddings.word_embeddings.weight", [30, 128]),
+            ("bert.embeddings.position_embeddings.weight", [40, 128]), ("bert.encoder.layer.0.attention.self.query.weight", [128, 128]),
+            ("bert.encoder.layer.2.attention.self.query.weight", [128, 128]), ("bert.encoder.layer.0.intermediate.dense.weight", [512, 128])]
+        let b = StructureInference.infer(bert)
+        XCTAssertEqual(b.architecture, "bert")
+        XCTAssertTrue(b.lines.contains("  layers: 3 — derived from tensor shapes"))
+        XCTAssertEqual(StructureInference.infer([("conv.weight", [3, 3])]).architecture, "unknown")
+    }
+}
