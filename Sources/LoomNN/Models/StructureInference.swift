@@ -61,14 +61,14 @@ public enum StructureInference {
             // GGUF lists dimensions innermost first; Loom's readers give [rows, cols] for both.
             let hidden = e[1], qw = qs[0], kvw = ks[0]
             let headDim = qw % 64 == 0 ? 64 : (qw % 128 == 0 ? 128 : qw)
-            var facts: [(String, String, InferredStructure.Certainty)] = [
+            var facts: [(name: String, value: String, certainty: InferredStructure.Certainty)] = [
                 ("vocab_size", "\(e[0])", .derived), ("hidden_size", "\(hidden)", .derived),
                 ("intermediate_size", "\(gs[0])", .derived), ("layers", "\(n)", .derived),
                 ("query width / key-value width", "\(qw) / \(kvw) (\(kvw > 0 && qw % kvw == 0 ? "\(qw / kvw) query heads per kv head" : "not a whole ratio"))", .derived),
                 ("head_dim", "\(headDim)", .assumed), ("heads", "\(qw / headDim)", .assumed), ("kv_heads", "\(kvw / headDim)", .assumed),
                 ("tied output", "\(shapes[head] == nil)", .derived),
                 ("rms_norm_eps", "1e-5", .assumed), ("rope_theta", "10000", .assumed)]
-            if layer == "blk." { facts.append(("rope layout", "interleaved (GGUF's permuted q/k rows)", .derived)) }
+            if layer == "blk." { facts.append((name: "rope layout", value: "interleaved (GGUF's permuted q/k rows)", certainty: .derived)) }
             return InferredStructure(architecture: "llama", source: "inferred from tensor names and shapes", facts: facts)
         }
         // BERT (optionally under `bert.`).
