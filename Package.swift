@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "LoomNN", targets: ["LoomNN"]),
         .library(name: "LoomText", targets: ["LoomText"]),
         .executable(name: "loom", targets: ["LoomCLI"]),
+        // libloom.so: the C ABI (include/loom.h).
+        .library(name: "loomc", type: .dynamic, targets: ["LoomC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +28,7 @@ let package = Package(
         .target(name: "LoomText", dependencies: ["LoomCore"]),
         .target(name: "CLoomKernels"),
         .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "LoomText", "CLoomKernels"]),
+        .target(name: "LoomC", dependencies: ["Loom", "LoomCore", "LoomNN"]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: ["Loom", "LoomText", .product(name: "ArgumentParser", package: "swift-argument-parser")]
