@@ -1,6 +1,7 @@
-// The aarch64 Linux reference program (compiled only by scripts/build-arm64): runs every golden
-// reference network (forward + 20 training steps, every dtype) on SerialContext and prints the
-// `name hash` lines to stdout, exactly as Fixtures/golden/reference-hashes.txt has them.
+// The aarch64 Linux reference program: runs every golden reference network (forward + 20 training
+// steps, every dtype) on SerialContext and prints the `name hash` lines to stdout, exactly as
+// Fixtures/golden/reference-hashes.txt has them. scripts/build-arm64 compiles it in ONE module
+// with the Core sources (dropping the imports below), so the imports only serve editors.
 import LoomCore
 import LoomNN
 
