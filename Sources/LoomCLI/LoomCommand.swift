@@ -12,10 +12,13 @@ func note(_ s: String) {
     line.withUTF8 { p in _ = write(2, p.baseAddress, p.count) }
 }
 
-/// Writes to standard output without buffering surprises.
-func out(_ s: String) {
-    var line = s + "\n"
-    line.withUTF8 { p in _ = write(1, p.baseAddress, p.count) }
+/// Writes a line to standard output without buffering surprises.
+func out(_ s: String) { writeRaw(s + "\n") }
+
+/// Writes text to standard output as it is (no newline; streaming).
+func writeRaw(_ s: String) {
+    var t = s
+    t.withUTF8 { p in _ = write(1, p.baseAddress, p.count) }
 }
 
 struct ThreadOption: ParsableArguments {

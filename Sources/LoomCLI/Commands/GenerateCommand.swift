@@ -1,4 +1,3 @@
-import Glibc
 import ArgumentParser
 import Loom
 import LoomCore
@@ -59,22 +58,9 @@ extension LoomCommand {
                 let order = (0..<first.count).sorted { first[$0] != first[$1] ? first[$0] > first[$1] : $0 < $1 }
                 for id in order.prefix(k) {
                     let piece = (try? tok.decode([id])) ?? "?"
-                    out("\(id)\t\(first[id])\t\(debugQuote(piece))")
+                    out("\(id)\t\(first[id])\t\(JSONValue.string(piece).serialized(pretty: false))")
                 }
             }
-        }
-
-        func debugQuote(_ s: String) -> String {
-            var r = "\""
-            for c in s.unicodeScalars {
-                switch c {
-                case "\n": r += "\\n"
-                case "\t": r += "\\t"
-                case "\"": r += "\\\""
-                default: r.unicodeScalars.append(c)
-                }
-            }
-            return r + "\""
         }
     }
 
@@ -104,10 +90,4 @@ extension LoomCommand {
             }
         }
     }
-}
-
-/// Writes text to standard output without a newline (streaming).
-func writeRaw(_ s: String) {
-    var t = s
-    t.withUTF8 { p in _ = write(1, p.baseAddress, p.count) }
 }

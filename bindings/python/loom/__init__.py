@@ -108,8 +108,35 @@ def version() -> str:
     return _version().decode()
 
 
-class Network:
+class _Handle:
+    """A libloom handle freed by `close` (idempotent), on garbage collection, or by `with`."""
+
+    _h = None
+    _free = None
+
+    def close(self) -> None:
+        """Frees the handle (idempotent)."""
+        if self._h is not None and self._h.value is not None:
+            type(self)._free(self._h)
+        self._h = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Network(_Handle):
     """A network (IR or saved model). Outputs are bit-identical for any thread count."""
+
+    _free = staticmethod(_free)
 
     def __init__(self, handle: int):
         self._h = _P(handle)
@@ -132,24 +159,6 @@ class Network:
         if self._h is None or self._h.value is None:
             raise LoomError(1, "the network is closed")
         return self._h
-
-    def close(self) -> None:
-        """Frees the network (idempotent)."""
-        if self._h is not None and self._h.value is not None:
-            _free(self._h)
-        self._h = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     @property
     def input_size(self) -> int:
@@ -206,8 +215,10 @@ class Network:
             return [t.step(x, targets) for _ in range(steps)]
 
 
-class Trainer:
+class Trainer(_Handle):
     """Optimizer steps on a network (the IR's training block)."""
+
+    _free = staticmethod(_tr_free)
 
     def __init__(self, network: Network):
         self.network = network
@@ -227,22 +238,6 @@ class Trainer:
         _check(_tr_step(self._h, xs.ctypes.data_as(_F), xs.size // n_in, ts.ctypes.data_as(_F), ts.size, ctypes.byref(loss)))
         return loss.value
 
-    def close(self) -> None:
-        if self._h is not None:
-            _tr_free(self._h)
-        self._h = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def reference_hashes() -> List[str]:
