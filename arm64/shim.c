@@ -35,56 +35,21 @@ static _Noreturn void exit_group(int status) {
     for (;;) sys3(SYS_exit_group, status, 0, 0);
 }
 
-// Memory: power-of-two size classes with free lists over one big lazily committed mapping.
+// Memory: the shared size-class allocator (wasm/shim_alloc.h) over one big lazily committed mapping.
 #define HEAP_BYTES ((uintptr_t)16 << 30)  // address space only (MAP_NORESERVE); pages commit on touch
-static uintptr_t heap_top = 0, heap_end = 0;
-static void *free_lists[64];
+static uintptr_t heap_end = 0;
 
-typedef struct { uint32_t size_class; uint32_t pad[3]; } header_t;  // 16 bytes keeps 16-byte alignment
-
-static int heap_init(void) {
+static uintptr_t shim_heap_start(void) {
     // PROT_READ|PROT_WRITE = 3, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE = 0x02|0x20|0x4000
     long p = sys6(SYS_mmap, 0, (long)HEAP_BYTES, 3, 0x4022, -1, 0);
     if (p < 0 && p > -4096) return 0;
-    heap_top = (uintptr_t)p;
-    heap_end = heap_top + HEAP_BYTES;
-    return 1;
+    heap_end = (uintptr_t)p + HEAP_BYTES;
+    return (uintptr_t)p;
 }
 
-static void *alloc_class(uint32_t c, uintptr_t align) {
-    if (free_lists[c]) {
-        void *p = free_lists[c];
-        free_lists[c] = *(void **)p;
-        return p;
-    }
-    if (heap_top == 0 && !heap_init()) return 0;
-    uintptr_t size = (uintptr_t)1 << c;
-    uintptr_t start = (heap_top + sizeof(header_t) + align - 1) & ~(align - 1);
-    uintptr_t end = start + size;
-    if (end > heap_end) return 0;
-    heap_top = end;
-    ((header_t *)(start - sizeof(header_t)))->size_class = c;
-    return (void *)start;
-}
+static int shim_heap_extend(uintptr_t end) { return end <= heap_end; }
 
-int posix_memalign(void **out, size_t align, size_t size) {
-    if (align < 16) align = 16;
-    uint32_t c = 4;
-    while (((size_t)1 << c) < size) c++;
-    void *p = alloc_class(c, align);
-    if (!p) return 12;  // ENOMEM
-    *out = p;
-    return 0;
-}
-
-void *malloc(size_t size) { void *p = 0; posix_memalign(&p, 16, size); return p; }
-
-void free(void *p) {
-    if (!p) return;
-    uint32_t c = ((header_t *)((uintptr_t)p - sizeof(header_t)))->size_class;
-    *(void **)p = free_lists[c];
-    free_lists[c] = p;
-}
+#include "../wasm/shim_alloc.h"
 
 void *memcpy(void *d, const void *s, size_t n) {
     unsigned char *dd = d; const unsigned char *ss = s;

@@ -5,12 +5,10 @@
 #include <stdint.h>
 
 extern unsigned char __heap_base;
-static uintptr_t heap_top = 0;
-static void *free_lists[48];
 
-typedef struct { uint32_t size_class; uint32_t pad[3]; } header_t;  // 16 bytes keeps 16-byte alignment
+static uintptr_t shim_heap_start(void) { return (uintptr_t)&__heap_base; }
 
-static uintptr_t grow_to(uintptr_t end) {
+static int shim_heap_extend(uintptr_t end) {
     uintptr_t have = __builtin_wasm_memory_size(0) * 65536u;
     if (end > have) {
         uintptr_t pages = (end - have + 65535u) / 65536u;
@@ -19,40 +17,7 @@ static uintptr_t grow_to(uintptr_t end) {
     return 1;
 }
 
-static void *alloc_class(uint32_t c, uintptr_t align) {
-    if (free_lists[c]) {
-        void *p = free_lists[c];
-        free_lists[c] = *(void **)p;
-        return p;
-    }
-    if (heap_top == 0) heap_top = (uintptr_t)&__heap_base;
-    uintptr_t size = (uintptr_t)1 << c;
-    uintptr_t start = (heap_top + sizeof(header_t) + align - 1) & ~(align - 1);
-    uintptr_t end = start + size;
-    if (!grow_to(end)) return 0;
-    heap_top = end;
-    ((header_t *)(start - sizeof(header_t)))->size_class = c;
-    return (void *)start;
-}
-
-int posix_memalign(void **out, size_t align, size_t size) {
-    if (align < 16) align = 16;
-    uint32_t c = 4;
-    while (((size_t)1 << c) < size) c++;
-    void *p = alloc_class(c, align);
-    if (!p) return 12;  // ENOMEM
-    *out = p;
-    return 0;
-}
-
-void *malloc(size_t size) { void *p = 0; posix_memalign(&p, 16, size); return p; }
-
-void free(void *p) {
-    if (!p) return;
-    uint32_t c = ((header_t *)((uintptr_t)p - sizeof(header_t)))->size_class;
-    *(void **)p = free_lists[c];
-    free_lists[c] = p;
-}
+#include "shim_alloc.h"
 
 void *memcpy(void *d, const void *s, size_t n) {
     unsigned char *dd = d; const unsigned char *ss = s;

@@ -1,0 +1,46 @@
+// The allocator shared by the freestanding shims (wasm/shim.c, arm64/shim.c): power-of-two size
+// classes with free lists, a 16-byte header before each block, memory never returned. The includer
+// defines `shim_heap_start()` (the first usable address, 0 on failure) and `shim_heap_extend(end)`
+// (1 when memory up to `end` is usable) before including this file.
+#include <stddef.h>
+#include <stdint.h>
+
+static uintptr_t heap_top = 0;
+static void *free_lists[64];
+
+typedef struct { uint32_t size_class; uint32_t pad[3]; } header_t;  // 16 bytes keeps 16-byte alignment
+
+static void *alloc_class(uint32_t c, uintptr_t align) {
+    if (free_lists[c]) {
+        void *p = free_lists[c];
+        free_lists[c] = *(void **)p;
+        return p;
+    }
+    if (heap_top == 0 && (heap_top = shim_heap_start()) == 0) return 0;
+    uintptr_t size = (uintptr_t)1 << c;
+    uintptr_t start = (heap_top + sizeof(header_t) + align - 1) & ~(align - 1);
+    uintptr_t end = start + size;
+    if (!shim_heap_extend(end)) return 0;
+    heap_top = end;
+    ((header_t *)(start - sizeof(header_t)))->size_class = c;
+    return (void *)start;
+}
+
+int posix_memalign(void **out, size_t align, size_t size) {
+    if (align < 16) align = 16;
+    uint32_t c = 4;
+    while (((size_t)1 << c) < size) c++;
+    void *p = alloc_class(c, align);
+    if (!p) return 12;  // ENOMEM
+    *out = p;
+    return 0;
+}
+
+void *malloc(size_t size) { void *p = 0; posix_memalign(&p, 16, size); return p; }
+
+void free(void *p) {
+    if (!p) return;
+    uint32_t c = ((header_t *)((uintptr_t)p - sizeof(header_t)))->size_class;
+    *(void **)p = free_lists[c];
+    free_lists[c] = p;
+}
