@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "LoomText", dependencies: ["LoomCore"]),
         .target(name: "CLoomKernels"),
         .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "LoomText", "CLoomKernels"]),
-        .target(name: "LoomC", dependencies: ["Loom", "LoomCore", "LoomNN"]),
+        .target(name: "LoomC", dependencies: ["Loom", "LoomCore", "LoomNN", "LoomText"]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: ["Loom", "LoomText", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,27 +1,16 @@
-// The wasm module's exports for the bit-equality check (compiled only by scripts/build-wasm).
+// What the wasm module adds to the C ABI (Sources/LoomC/Portable, compiled in by scripts/build-wasm):
+// memory for the caller's buffers, since JavaScript cannot allocate inside the module.
 import LoomCore
-import LoomNN
 
-nonisolated(unsafe) var resultBytes: [UInt8] = []
-
-/// Runs every reference network (forward + 20 training steps, f32 and f64) and keeps the
-/// `name hash` lines; returns their byte length (read them with `loom_result_ptr`).
-@_expose(wasm, "loom_reference_hashes")
-@_cdecl("loom_reference_hashes")
-public func loom_reference_hashes() -> Int32 {
-    let ctx = SerialContext()
-    do {
-        let lines = try ReferenceNetworks.hashLines(context: ctx)
-        resultBytes = Array((lines.joined(separator: "\n") + "\n").utf8)
-    } catch {
-        resultBytes = Array(("error: " + error.description + "\n").utf8)
-        return -Int32(resultBytes.count)
-    }
-    return Int32(resultBytes.count)
+/// `n` bytes of the module's memory (8-byte aligned), or 0 when n is negative or memory is exhausted.
+@_cdecl("loom_alloc")
+public func loom_alloc(_ n: Int) -> UnsafeMutableRawPointer? {
+    guard n >= 0 else { return nil }
+    return UnsafeMutableRawPointer.allocate(byteCount: Swift.max(n, 1), alignment: 8)
 }
 
-@_expose(wasm, "loom_result_ptr")
-@_cdecl("loom_result_ptr")
-public func loom_result_ptr() -> UnsafeMutablePointer<UInt8>? {
-    resultBytes.withUnsafeMutableBufferPointer { $0.baseAddress }
+/// Releases memory from loom_alloc (NULL is ignored).
+@_cdecl("loom_dealloc")
+public func loom_dealloc(_ p: UnsafeMutableRawPointer?) {
+    p?.deallocate()
 }

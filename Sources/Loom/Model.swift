@@ -12,9 +12,4 @@ extension AnyNetwork {
     public func save(to path: String) throws(LoomError) {
         try FileIO.write(path, text: saved())
     }
-
-    public var inputShape: [Int] { spec.inputShape }
-    public var outputShape: [Int] {
-        switch self { case .f32(let n, _): return n.outputShape; case .f64(let n, _): return n.outputShape }
-    }
 }

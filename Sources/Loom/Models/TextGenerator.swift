@@ -27,6 +27,13 @@ public final class TextGenerator {
                   chat: ChatTemplate(template: g.metadata["tokenizer.chat_template"]?.stringValue))
     }
 
+    /// The prompt's ids with the model's tokenizer; `chat` wraps it as a user message in the model's
+    /// chat template first.
+    public func promptIDs(_ prompt: String, chat: Bool) throws(LoomError) -> [Int] {
+        guard let tok = tokenizer else { throw LoomError(.invalidModel, "tokenizer", "the model file has no tokenizer") }
+        return tok.encode(chat ? self.chat.render([("user", prompt)]) : prompt, addSpecialTokens: true)
+    }
+
     /// The logits (vocab) of the last position after running `ids` through `cache`.
     public func step(_ ids: [Int], cache: KVCache<Float>, context: ComputeContext) throws(LoomError) -> [Float] {
         for (i, id) in ids.enumerated() where id < 0 || id >= config.vocabSize {
@@ -61,5 +68,24 @@ public final class TextGenerator {
             logits = try step([next], cache: cache, context: context)
         }
         return (out, first)
+    }
+}
+
+/// Turns generated ids into text as they arrive: decodes everything so far and yields what is new,
+/// so a character split across tokens appears once it is whole.
+public struct TextStream {
+    public let tokenizer: Tokenizer
+    public private(set) var ids: [Int] = []
+    public private(set) var text = ""
+
+    public init(tokenizer: Tokenizer) { self.tokenizer = tokenizer }
+
+    /// The new text after `id` ("" while a character is still incomplete).
+    public mutating func push(_ id: Int) -> String {
+        ids.append(id)
+        guard let s = try? tokenizer.decode(ids, skipSpecialTokens: true), s.count > text.count, s.hasPrefix(text) else { return "" }
+        let new = String(s.dropFirst(text.count))
+        text = s
+        return new
     }
 }

@@ -40,18 +40,12 @@ extension LoomCommand {
             try settings.validate()
             let gen = try TextGenerator(gguf: model, weights: mode)
             guard let tok = gen.tokenizer else { throw LoomError(.invalidModel, model, "the file has no tokenizer") }
-            let text = chat ? gen.chat.render([("user", prompt)]) : prompt
-            let promptIDs = tok.encode(text, addSpecialTokens: true)
-            var printed = [Int]()
-            var shown = ""
+            let promptIDs = try gen.promptIDs(prompt, chat: chat)
+            var stream = TextStream(tokenizer: tok)
             let (generated, first) = try gen.generate(prompt: promptIDs, maxTokens: maxTokens, settings: settings, context: ctx) { id in
                 if ids { return }
-                // Stream: decode everything so far and print what is new (keeps multi-byte characters whole).
-                printed.append(id)
-                if let s = try? tok.decode(printed, skipSpecialTokens: true), s.count > shown.count, s.hasPrefix(shown) {
-                    writeRaw(String(s.dropFirst(shown.count)))
-                    shown = s
-                }
+                let piece = stream.push(id)
+                if !piece.isEmpty { writeRaw(piece) }
             }
             if ids { out(generated.map { String($0) }.joined(separator: " ")) } else { out("") }
             if let k = logits {

@@ -106,3 +106,26 @@ public enum Sampler {
         return order[e.count - 1]
     }
 }
+
+extension SamplerSettings {
+    /// From JSON: {"temperature", "top_k", "top_p", "min_p", "repetition_penalty", "seed"}, each
+    /// optional (greedy by default); unknown keys and out-of-range values are invalid arguments.
+    public init(json text: String, source: String = "sampler") throws(LoomError) {
+        do {
+            var f = try IRFields(try ModelCodec.parse(text, source: source), path: source)
+            self.init()
+            temperature = try f.double("temperature", 0)
+            if f.value("top_k") != nil { topK = try f.int("top_k") }
+            if f.value("top_p") != nil { topP = try f.double("top_p") }
+            if f.value("min_p") != nil { minP = try f.double("min_p") }
+            if f.value("repetition_penalty") != nil { repetitionPenalty = try f.double("repetition_penalty") }
+            seed = try f.uint64("seed", 0)
+            try f.finish()
+        } catch {
+            var e = error
+            if e.kind == .invalidIR { e.kind = .invalidArgument }
+            throw e
+        }
+        try validate()
+    }
+}

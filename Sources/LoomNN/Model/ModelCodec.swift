@@ -172,6 +172,11 @@ public enum AnyNetwork {
         switch self { case .f32(let n, _): return n.spec; case .f64(let n, _): return n.spec }
     }
 
+    public var inputShape: [Int] { spec.inputShape }
+    public var outputShape: [Int] {
+        switch self { case .f32(let n, _): return n.outputShape; case .f64(let n, _): return n.outputShape }
+    }
+
     public func saved(pretty: Bool = true) -> String {
         switch self {
         case .f32(let n, let o): return ModelCodec.encode(n, optimizer: o, pretty: pretty)

@@ -162,6 +162,8 @@ public enum ReferenceNetworks {
 
     public static let forwardBatch = 8
     public static let trainingSteps = 20
+    /// Training cycles over this many samples in batches of 8: step s uses samples (s mod 4)·8 ..< +8.
+    public static let trainingSamples = 32
 
     /// Runs one case in type T on `context`: the forward hash of a batch of 8, and the hash of
     /// every parameter after 20 training steps (batches of 8 cycling over 32 samples).
@@ -170,10 +172,10 @@ public enum ReferenceNetworks {
         let net = try Network<T>(c.spec)
         let x = input(c, batch: forwardBatch, as: T.self)
         let y = try net.forward(x, context: context)
-        let data = input(c, batch: 32, as: T.self)
-        let targets = target(c, output: net.outputShape, batch: 32, as: T.self)
+        let data = input(c, batch: trainingSamples, as: T.self)
+        let targets = target(c, output: net.outputShape, batch: trainingSamples, as: T.self)
         let trainer = Trainer(network: net, spec: c.spec.training!, context: context)
-        let per = c.loss == .crossEntropy ? targets.count / 32 : 0
+        let per = c.loss == .crossEntropy ? targets.count / trainingSamples : 0
         for s in 0..<trainingSteps {
             let r = ((s % 4) * 8)..<((s % 4) * 8 + 8)
             let xb = data.batchSlice(r)
@@ -186,6 +188,11 @@ public enum ReferenceNetworks {
 
     /// The dtypes after f32 and f64, in the golden file's order.
     public static let executionDTypes: [DType] = [.f16, .bf16, .f4, .i64, .i32, .i16, .i8, .u64, .u32, .u16, .u8]
+
+    /// Every case in the golden file's order: f32, f64, then `executionDTypes`.
+    public static var allCases: [Case] {
+        [DType.f32, .f64].flatMap { cases(dtype: $0) } + executionDTypes.flatMap { cases(dtype: $0) }
+    }
 
     /// `name.forward hash` and `name.train20 hash` lines for every case: f32, then f64, then
     /// every other dtype (executed over f32 master weights: `Execution`).
