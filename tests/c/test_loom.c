@@ -25,6 +25,233 @@ static void *run_forward(void *p) {
     return NULL;
 }
 
+/* Per-thread errors: each thread's failure keeps its own message. */
+struct err_job { int kind; int ok; };
+static void *make_error(void *p) {
+    struct err_job *j = p;
+    j->ok = 1;
+    for (int i = 0; i < 200 && j->ok; i++) {
+        loom_network *n = NULL;
+        if (j->kind == 0) {
+            j->ok = loom_network_from_json("{\"format\": ", &n) == LOOM_ERR_INVALID_JSON && strstr(loom_last_error(), "JSON") != NULL;
+        } else if (j->kind == 1) {
+            j->ok = loom_network_from_json("\xc3\x28", &n) == LOOM_ERR_INVALID_ARGUMENT && strstr(loom_last_error(), "UTF-8") != NULL;
+        } else {
+            j->ok = loom_network_forward(NULL, X, 1, NULL, 0) == LOOM_ERR_INVALID_ARGUMENT && strstr(loom_last_error(), "NULL") != NULL;
+        }
+    }
+    return NULL;
+}
+
+static char *read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    size_t got = fread(b, 1, (size_t)n, f);
+    fclose(f);
+    b[got] = 0;
+    if (size) *size = got;
+    return b;
+}
+
+struct pieces { char text[4096]; size_t len; int calls; };
+static void on_text(void *user, const char *piece) {
+    struct pieces *p = user;
+    size_t n = strlen(piece);
+    if (p->len + n < sizeof p->text) { memcpy(p->text + p->len, piece, n + 1); p->len += n; }
+    p->calls++;
+}
+
+/* A linear 2 → 3 network in f64 with known structure: backward against the closed form and
+ * against central differences. */
+static const char *LINEAR64 =
+    "{\"format\": \"loom\", \"version\": 1, \"dtype\": \"f64\", \"seed\": 7, \"input\": {\"shape\": [2]},"
+    " \"layers\": [{\"type\": \"dense\", \"units\": 4, \"activation\": \"tanh\"}, {\"type\": \"dense\", \"units\": 3}]}";
+
+static void test_backward(void) {
+    loom_network *n = NULL;
+    EXPECT(loom_network_from_json(LINEAR64, &n), LOOM_OK);
+    size_t pc = 0, rank = 0, dims[4];
+    EXPECT(loom_network_parameter_count(n, &pc), LOOM_OK);
+    CHECK(pc == 2 * 4 + 4 + 4 * 3 + 3, "parameter count %zu", pc);
+    EXPECT(loom_network_output_shape(n, dims, 4, &rank), LOOM_OK);
+    CHECK(rank == 1 && dims[0] == 3, "output shape rank %zu", rank);
+    EXPECT(loom_network_output_shape(n, dims, 0, &rank), LOOM_ERR_BUFFER_TOO_SMALL);
+    const double x[4] = {0.3, -0.7, 1.1, 0.25}, dy[6] = {0.5, -1, 2, 0.125, 0.75, -0.25};
+    double dx[4], grads[64];
+    EXPECT(loom_network_backward_f64(n, x, 2, dy, dx, 4, grads, pc), LOOM_OK);
+    /* dL/dx for L = sum(y · dy), by central differences in float64. */
+    double worst = 0;
+    for (int i = 0; i < 4; i++) {
+        double xp[4], xm[4], yp[6], ym[6], e = 1e-6, lp = 0, lm = 0;
+        memcpy(xp, x, sizeof x); memcpy(xm, x, sizeof x);
+        xp[i] += e; xm[i] -= e;
+        EXPECT(loom_network_forward_f64(n, xp, 2, yp, 6), LOOM_OK);
+        EXPECT(loom_network_forward_f64(n, xm, 2, ym, 6), LOOM_OK);
+        for (int k = 0; k < 6; k++) { lp += yp[k] * dy[k]; lm += ym[k] * dy[k]; }
+        double fd = (lp - lm) / (2 * e), d = fd - dx[i];
+        if (d < 0) d = -d;
+        if (d > worst) worst = d;
+    }
+    CHECK(worst < 1e-7, "backward dx vs finite differences: %g", worst);
+    /* The last bias's gradient is the column sum of dy (parameter order: weight, bias per layer). */
+    CHECK(grads[pc - 3] == dy[0] + dy[3] && grads[pc - 2] == dy[1] + dy[4] && grads[pc - 1] == dy[2] + dy[5],
+          "bias gradient %g %g %g", grads[pc - 3], grads[pc - 2], grads[pc - 1]);
+    /* Deterministic: the same call gives the same bits; a float call agrees after rounding. */
+    double dx2[4], grads2[64];
+    EXPECT(loom_network_backward_f64(n, x, 2, dy, dx2, 4, grads2, pc), LOOM_OK);
+    CHECK(memcmp(dx, dx2, sizeof dx) == 0 && memcmp(grads, grads2, pc * sizeof(double)) == 0, "backward not repeatable");
+    EXPECT(loom_network_backward_f64(n, x, 2, dy, NULL, 0, grads2, pc), LOOM_OK);
+    EXPECT(loom_network_backward_f64(n, x, 2, dy, dx2, 3, NULL, 0), LOOM_ERR_BUFFER_TOO_SMALL);
+    EXPECT(loom_network_backward_f64(n, x, 2, dy, dx2, 4, grads2, pc - 1), LOOM_ERR_BUFFER_TOO_SMALL);
+    EXPECT(loom_network_backward_f64(n, x, 2, NULL, dx2, 4, NULL, 0), LOOM_ERR_INVALID_ARGUMENT);
+    const double inf_dy[6] = {1.0 / 0.0, 0, 0, 0, 0, 0};
+    EXPECT(loom_network_backward_f64(n, x, 2, inf_dy, dx2, 4, NULL, 0), LOOM_ERR_NON_FINITE);
+    float xf[4] = {0.3f, -0.7f, 1.1f, 0.25f}, dyf[6] = {0.5f, -1, 2, 0.125f, 0.75f, -0.25f}, dxf[4];
+    EXPECT(loom_network_backward(n, xf, 2, dyf, dxf, 4, NULL, 0), LOOM_OK);
+    CHECK(dxf[0] != 0 && (double)dxf[0] - dx[0] < 1e-6 && dx[0] - (double)dxf[0] < 1e-6, "float backward %g vs %g", dxf[0], dx[0]);
+
+    /* Any optimizer and scheduler: SGD with momentum and step decay; progress reports the rate. */
+    loom_trainer *t = NULL;
+    EXPECT(loom_trainer_new_with(n, "{\"loss\": \"mse\", \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.1, \"momentum\": 0.9},"
+                                    " \"scheduler\": {\"type\": \"step\", \"step_size\": 2, \"gamma\": 0.5}}", &t), LOOM_OK);
+    size_t steps = 9;
+    double lr = 0, l0 = 0, l1 = 0;
+    EXPECT(loom_trainer_progress(t, &steps, &lr), LOOM_OK);
+    CHECK(steps == 0 && lr == 0.1, "progress %zu %g", steps, lr);
+    for (int i = 0; i < 4; i++) EXPECT(loom_trainer_step_f64(t, x, 2, dy, 6, i == 0 ? &l0 : &l1), LOOM_OK);
+    EXPECT(loom_trainer_progress(t, &steps, &lr), LOOM_OK);
+    CHECK(steps == 4 && lr == 0.025, "progress after 4 steps: %zu %g", steps, lr);
+    CHECK(l1 < l0, "sgd loss %g → %g", l0, l1);
+    loom_trainer *bad = NULL;
+    EXPECT(loom_trainer_new_with(n, "{\"optimizer\": {\"type\": \"nope\"}}", &bad), LOOM_ERR_INVALID_NETWORK);
+    EXPECT(loom_trainer_new_with(n, "{", &bad), LOOM_ERR_INVALID_JSON);
+    EXPECT(loom_trainer_progress((loom_trainer *)n, &steps, &lr), LOOM_ERR_INVALID_ARGUMENT);  /* a network is not a trainer */
+    loom_trainer_free(t);
+    loom_network_free(n);
+}
+
+/* In-memory JSON and safetensors: the same output bits after a round trip. */
+static void test_memory_formats(loom_network *net) {
+    float y[8], y2[8], y3[8];
+    EXPECT(loom_network_forward(net, X, 4, y, 8), LOOM_OK);
+    size_t need = 0;
+    EXPECT(loom_network_to_json(net, NULL, 0, &need), LOOM_ERR_BUFFER_TOO_SMALL);
+    char *json = malloc(need);
+    EXPECT(loom_network_to_json(net, json, need, &need), LOOM_OK);
+    EXPECT(loom_network_to_safetensors(net, NULL, NULL, 0, &need), LOOM_ERR_BUFFER_TOO_SMALL);
+    uint8_t *st = malloc(need);
+    size_t st_n = need;
+    EXPECT(loom_network_to_safetensors(net, NULL, st, st_n, &need), LOOM_OK);
+    loom_network *a = NULL, *b = NULL;
+    EXPECT(loom_network_from_json(json, &a), LOOM_OK);
+    EXPECT(loom_network_from_safetensors(st, st_n, &b), LOOM_OK);
+    EXPECT(loom_network_forward(a, X, 4, y2, 8), LOOM_OK);
+    EXPECT(loom_network_forward(b, X, 4, y3, 8), LOOM_OK);
+    CHECK(memcmp(y, y2, sizeof y) == 0 && memcmp(y, y3, sizeof y) == 0, "in-memory round trip changed the output");
+    EXPECT(loom_network_from_safetensors(st, st_n / 2, &b), LOOM_ERR_INVALID_MODEL);
+    EXPECT(loom_network_to_safetensors(net, "f5", st, st_n, &need), LOOM_ERR_INVALID_ARGUMENT);
+    /* f64 forward of a float network: inputs rounded to float, outputs exact. */
+    double xd[8], yd[8];
+    for (int i = 0; i < 8; i++) xd[i] = X[i];
+    EXPECT(loom_network_forward_f64(net, xd, 4, yd, 8), LOOM_OK);
+    for (int i = 0; i < 8; i++) CHECK((float)yd[i] == y[i], "forward_f64 %d", i);
+    loom_network_free(a);
+    loom_network_free(b);
+    free(json);
+    free(st);
+}
+
+static void test_tokenizer(void) {
+    char *json = read_file("Fixtures/tokenizers/all-MiniLM-L6-v2.tokenizer.json", NULL);
+    CHECK(json != NULL, "tokenizer fixture missing");
+    if (!json) return;
+    loom_tokenizer *t = NULL;
+    EXPECT(loom_tokenizer_from_json(json, &t), LOOM_OK);
+    size_t vocab = 0, count = 0, need = 0;
+    EXPECT(loom_tokenizer_vocab_size(t, &vocab), LOOM_OK);
+    CHECK(vocab == 30522, "MiniLM vocabulary %zu", vocab);
+    const char *text = "Hello, world!";
+    int32_t ids[32];
+    EXPECT(loom_tokenizer_encode(t, text, strlen(text), 1, ids, 32, &count), LOOM_OK);
+    /* [CLS] hello , world ! [SEP] as the tokenizers library gives them. */
+    const int32_t want[6] = {101, 7592, 1010, 2088, 999, 102};
+    CHECK(count == 6 && memcmp(ids, want, sizeof want) == 0, "ids (%zu) %d %d %d", count, ids[0], ids[1], ids[2]);
+    EXPECT(loom_tokenizer_encode(t, text, strlen(text), 1, ids, 3, &count), LOOM_ERR_BUFFER_TOO_SMALL);
+    CHECK(count == 6, "count when short: %zu", count);
+    char out[64];
+    EXPECT(loom_tokenizer_decode(t, ids, 6, 1, out, sizeof out, &need), LOOM_OK);
+    CHECK(strcmp(out, "hello, world!") == 0, "decoded \"%s\"", out);
+    EXPECT(loom_tokenizer_decode(t, ids, 6, 0, out, 4, &need), LOOM_ERR_BUFFER_TOO_SMALL);
+    EXPECT(loom_tokenizer_encode(t, "\xe2\x82", 2, 1, ids, 32, &count), LOOM_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(loom_last_error(), "UTF-8") != NULL, "invalid UTF-8 message: %s", loom_last_error());
+    const int32_t bad_ids[1] = {1 << 30};
+    EXPECT(loom_tokenizer_decode(t, bad_ids, 1, 0, out, sizeof out, &need), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_tokenizer_from_json("{\"model\": {}}", &t), LOOM_ERR_INVALID_MODEL);
+    loom_tokenizer_free(t);
+    EXPECT(loom_tokenizer_vocab_size(t, &vocab), LOOM_ERR_INVALID_ARGUMENT);
+    loom_tokenizer_free(t);  /* double free reported */
+    loom_tokenizer *f = NULL;
+    EXPECT(loom_tokenizer_load("Fixtures/tokenizers/all-MiniLM-L6-v2.tokenizer.json", &f), LOOM_OK);
+    EXPECT(loom_tokenizer_encode(f, text, strlen(text), 1, ids, 32, &count), LOOM_OK);
+    CHECK(count == 6 && memcmp(ids, want, sizeof want) == 0, "tokenizer from file");
+    loom_tokenizer_free(f);
+    EXPECT(loom_tokenizer_load("/nonexistent/tokenizer.json", &f), LOOM_ERR_IO);
+    free(json);
+}
+
+/* Generation with SmolLM2 (fetched by scripts/fetch-models), weights dequantized to f32 (as
+ * transformers runs them; it answers "Paris"): greedy is repeatable, the streamed
+ * pieces add up to the text, and a short buffer keeps the text for loom_generator_last_text. */
+static void test_generator(const char *gguf) {
+    loom_generator *g = NULL;
+    EXPECT(loom_generator_load(gguf, 0, &g), LOOM_OK);
+    if (!g) return;
+    EXPECT(loom_generator_set_threads(g, 2), LOOM_OK);
+    char a[4096], b[4096];
+    size_t need = 0;
+    struct pieces p = {{0}, 0, 0};
+    EXPECT(loom_generator_generate(g, "What is the capital of France?", 1, 12, NULL, on_text, &p, a, sizeof a, &need), LOOM_OK);
+    CHECK(strlen(a) > 0 && strcmp(a, p.text) == 0 && p.calls > 1, "streamed \"%s\" vs \"%s\" (%d calls)", p.text, a, p.calls);
+    CHECK(strstr(a, "Paris") != NULL, "SmolLM2 answered \"%s\"", a);
+    EXPECT(loom_generator_set_threads(g, 1), LOOM_OK);
+    EXPECT(loom_generator_generate(g, "What is the capital of France?", 1, 12, NULL, NULL, NULL, b, 2, &need), LOOM_ERR_BUFFER_TOO_SMALL);
+    EXPECT(loom_generator_last_text(g, b, sizeof b, &need), LOOM_OK);
+    CHECK(strcmp(a, b) == 0, "greedy text differs between runs/threads: \"%s\" vs \"%s\"", a, b);
+    EXPECT(loom_generator_generate(g, "Once upon a time", 0, 8, "{\"temperature\": 0.8, \"top_k\": 40, \"seed\": 3}", NULL, NULL, a, sizeof a, &need), LOOM_OK);
+    EXPECT(loom_generator_generate(g, "Once upon a time", 0, 8, "{\"temperature\": 0.8, \"top_k\": 40, \"seed\": 3}", NULL, NULL, b, sizeof b, &need), LOOM_OK);
+    CHECK(strcmp(a, b) == 0, "seeded sampling not repeatable");
+    EXPECT(loom_generator_generate(g, "x", 0, 4, "{\"temperature\": -1}", NULL, NULL, a, sizeof a, &need), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_generator_generate(g, "x", 0, 4, "{\"temprature\": 1}", NULL, NULL, a, sizeof a, &need), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_generator_generate(g, "x", 0, 100000, NULL, NULL, NULL, a, sizeof a, &need), LOOM_ERR_INVALID_INPUT);
+    loom_tokenizer *t = NULL;
+    EXPECT(loom_generator_tokenizer(g, &t), LOOM_OK);
+    size_t vocab = 0;
+    EXPECT(loom_tokenizer_vocab_size(t, &vocab), LOOM_OK);
+    CHECK(vocab == 49152, "SmolLM2 vocabulary %zu", vocab);
+    loom_tokenizer_free(t);
+    loom_generator_free(g);
+    EXPECT(loom_generator_last_text(g, b, sizeof b, &need), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_generator_load("/nonexistent.gguf", 1, &g), LOOM_ERR_IO);
+}
+
+/* The reference cases: the first case's IR builds, and its data have the documented sizes. */
+static void test_reference_cases(void) {
+    size_t count = 0, need = 0;
+    EXPECT(loom_reference_count(&count), LOOM_OK);
+    CHECK(count == 689, "reference cases %zu", count);
+    char name[64];
+    EXPECT(loom_reference_name(0, name, sizeof name, &need), LOOM_OK);
+    CHECK(strcmp(name, "dense_linear.f32") == 0, "first case %s", name);
+    EXPECT(loom_reference_name(count, name, sizeof name, &need), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_reference_data(0, 3, NULL, 0, &need), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_reference_data(0, 0, NULL, 0, &need), LOOM_ERR_BUFFER_TOO_SMALL);
+    CHECK(need == 8 * 16 || need % 8 == 0, "forward input %zu values", need);
+}
+
 int main(void) {
     CHECK(strlen(loom_version()) > 0, "version");
     loom_network *net = NULL;
@@ -116,8 +343,24 @@ int main(void) {
     loom_network_free(plain);  /* double free: reported, not a crash */
     loom_network_free(NULL);
 
+    /* Errors from several threads at once: each thread sees its own message. */
+    struct err_job ej[3] = {{0, 0}, {1, 0}, {2, 0}};
+    pthread_t et[3];
+    for (int i = 0; i < 3; i++) pthread_create(&et[i], NULL, make_error, &ej[i]);
+    for (int i = 0; i < 3; i++) { pthread_join(et[i], NULL); CHECK(ej[i].ok, "per-thread error message, kind %d", i); }
+
+    test_memory_formats(net);
+    test_backward();
+    test_tokenizer();
+    test_reference_cases();
+    const char *gguf = getenv("LOOM_TEST_GGUF");
+    if (gguf && *gguf) test_generator(gguf);
+    else { checks++; failures++; fprintf(stderr, "FAIL: LOOM_TEST_GGUF is not set (scripts/test-c sets it)\n"); }
+
     loom_trainer_free(tr);
     EXPECT(loom_trainer_step(tr, X, 4, T, 4, &loss), LOOM_ERR_INVALID_ARGUMENT);
+    loom_trainer_free(tr);  /* double free reported */
+    CHECK(strstr(loom_last_error(), "freed twice") != NULL, "double free message: %s", loom_last_error());
     loom_network_free(net);
     remove("/tmp/loom-c-test.json"); remove("/tmp/loom-c-test.safetensors"); remove("/tmp/loom-c-test-i8.safetensors");
     printf("C ABI: %d checks, %d failures\n", checks, failures);
