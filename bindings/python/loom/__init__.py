@@ -1,7 +1,8 @@
 """Loom for Swift from Python: deterministic networks through libloom's C ABI (include/loom.h).
 
-The library is found through the ``LOOM_LIBRARY`` environment variable (a path to libloomc.so),
-else next to this package, else in the repository's ``.build/release`` folder.
+The library is found through the ``LOOM_LIBRARY`` environment variable (a path to libloom.so),
+else next to this package (``pip install`` from the repository builds and bundles it), else in the
+repository's ``.build/release`` folder.
 
     >>> import loom, numpy as np
     >>> net = loom.Network.from_json(open("xor.json").read())
@@ -17,11 +18,14 @@ import ctypes
 import json
 import os
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["LoomError", "Network", "Trainer", "reference_hashes", "version",
+__all__ = ["LoomError", "Network", "Trainer", "Tokenizer", "Generator", "reference_hashes", "reference_cases",
+           "ReferenceCase", "fnv1a64", "version",
+           "sgd", "adam", "adamw", "rmsprop", "constant", "linear", "cosine", "cosine_restarts", "exponential",
+           "step_lr", "polynomial", "warmup",
            "create_network_from_json", "forward_simple", "train_simple", "save_model_simple",
            "load_model_simple", "evaluate_network_simple"]
 
@@ -38,24 +42,34 @@ class LoomError(Exception):
         self.message = message
 
 
+_LIB_NAME = "libloom.so"
+
+
 def _find_library() -> str:
     candidates = []
     if os.environ.get("LOOM_LIBRARY"):
         candidates.append(Path(os.environ["LOOM_LIBRARY"]))
     here = Path(__file__).resolve().parent
-    candidates.append(here / "libloomc.so")
+    candidates.append(here / _LIB_NAME)
     for parent in here.parents:
-        candidates.append(parent / ".build" / "release" / "libloomc.so")
+        candidates.append(parent / ".build" / "release" / _LIB_NAME)
     for c in candidates:
         if c.is_file():
             return str(c)
-    raise OSError("libloomc.so not found: build it with `swift build -c release` and set LOOM_LIBRARY to its path")
+    raise OSError(f"{_LIB_NAME} not found: build it with scripts/build-libloom (or reinstall the package from the "
+                  "repository, which builds it) or set LOOM_LIBRARY to its path")
 
 
 _lib = ctypes.CDLL(_find_library())
 _P = ctypes.c_void_p
 _F = ctypes.POINTER(ctypes.c_float)
+_D = ctypes.POINTER(ctypes.c_double)
+_I32 = ctypes.POINTER(ctypes.c_int32)
+_U8 = ctypes.POINTER(ctypes.c_uint8)
 _SZ = ctypes.c_size_t
+_PSZ = ctypes.POINTER(_SZ)
+_S = ctypes.c_char_p
+_TEXT_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
 
 
 def _sig(name, args, res=ctypes.c_int):
@@ -64,23 +78,52 @@ def _sig(name, args, res=ctypes.c_int):
     return f
 
 
-_version = _sig("loom_version", [], ctypes.c_char_p)
-_last_error = _sig("loom_last_error", [], ctypes.c_char_p)
-_from_json = _sig("loom_network_from_json", [ctypes.c_char_p, ctypes.POINTER(_P)])
-_load = _sig("loom_network_load", [ctypes.c_char_p, ctypes.POINTER(_P)])
-_save = _sig("loom_network_save", [_P, ctypes.c_char_p])
-_save_st = _sig("loom_network_save_safetensors", [_P, ctypes.c_char_p, ctypes.c_char_p])
+_version = _sig("loom_version", [], _S)
+_last_error = _sig("loom_last_error", [], _S)
+_from_json = _sig("loom_network_from_json", [_S, ctypes.POINTER(_P)])
+_from_st = _sig("loom_network_from_safetensors", [_U8, _SZ, ctypes.POINTER(_P)])
+_load = _sig("loom_network_load", [_S, ctypes.POINTER(_P)])
+_to_json = _sig("loom_network_to_json", [_P, _S, _SZ, _PSZ])
+_to_st = _sig("loom_network_to_safetensors", [_P, _S, _U8, _SZ, _PSZ])
+_save = _sig("loom_network_save", [_P, _S])
+_save_st = _sig("loom_network_save_safetensors", [_P, _S, _S])
 _free = _sig("loom_network_free", [_P], None)
-_in_size = _sig("loom_network_input_size", [_P, ctypes.POINTER(_SZ)])
-_out_size = _sig("loom_network_output_size", [_P, ctypes.POINTER(_SZ)])
+_in_size = _sig("loom_network_input_size", [_P, _PSZ])
+_out_size = _sig("loom_network_output_size", [_P, _PSZ])
+_out_shape = _sig("loom_network_output_shape", [_P, _PSZ, _SZ, _PSZ])
+_param_count = _sig("loom_network_parameter_count", [_P, _PSZ])
 _threads = _sig("loom_network_set_threads", [_P, ctypes.c_int])
 _forward = _sig("loom_network_forward", [_P, _F, _SZ, _F, _SZ])
-_info = _sig("loom_network_info_json", [_P, ctypes.c_char_p, _SZ, ctypes.POINTER(_SZ)])
+_forward64 = _sig("loom_network_forward_f64", [_P, _D, _SZ, _D, _SZ])
+_backward = _sig("loom_network_backward", [_P, _F, _SZ, _F, _F, _SZ, _F, _SZ])
+_backward64 = _sig("loom_network_backward_f64", [_P, _D, _SZ, _D, _D, _SZ, _D, _SZ])
+_info = _sig("loom_network_info_json", [_P, _S, _SZ, _PSZ])
 _hash = _sig("loom_network_weights_hash", [_P, ctypes.POINTER(ctypes.c_uint64)])
 _tr_new = _sig("loom_trainer_new", [_P, ctypes.POINTER(_P)])
+_tr_new_with = _sig("loom_trainer_new_with", [_P, _S, ctypes.POINTER(_P)])
 _tr_step = _sig("loom_trainer_step", [_P, _F, _SZ, _F, _SZ, _F])
+_tr_step64 = _sig("loom_trainer_step_f64", [_P, _D, _SZ, _D, _SZ, _D])
+_tr_progress = _sig("loom_trainer_progress", [_P, _PSZ, _D])
 _tr_free = _sig("loom_trainer_free", [_P], None)
-_ref = _sig("loom_reference_hashes", [ctypes.c_char_p, _SZ, ctypes.POINTER(_SZ)])
+_tok_from_json = _sig("loom_tokenizer_from_json", [_S, ctypes.POINTER(_P)])
+_tok_load = _sig("loom_tokenizer_load", [_S, ctypes.POINTER(_P)])
+_tok_vocab = _sig("loom_tokenizer_vocab_size", [_P, _PSZ])
+_tok_encode = _sig("loom_tokenizer_encode", [_P, _S, _SZ, ctypes.c_int, _I32, _SZ, _PSZ])
+_tok_decode = _sig("loom_tokenizer_decode", [_P, _I32, _SZ, ctypes.c_int, _S, _SZ, _PSZ])
+_tok_free = _sig("loom_tokenizer_free", [_P], None)
+_gen_load = _sig("loom_generator_load", [_S, ctypes.c_int, ctypes.POINTER(_P)])
+_gen_threads = _sig("loom_generator_set_threads", [_P, ctypes.c_int])
+_gen_generate = _sig("loom_generator_generate", [_P, _S, ctypes.c_int, _SZ, _S, _TEXT_CALLBACK, ctypes.c_void_p, _S, _SZ, _PSZ])
+_gen_last = _sig("loom_generator_last_text", [_P, _S, _SZ, _PSZ])
+_gen_tok = _sig("loom_generator_tokenizer", [_P, ctypes.POINTER(_P)])
+_gen_free = _sig("loom_generator_free", [_P], None)
+_ref = _sig("loom_reference_hashes", [_S, _SZ, _PSZ])
+_ref_count = _sig("loom_reference_count", [_PSZ])
+_ref_name = _sig("loom_reference_name", [_SZ, _S, _SZ, _PSZ])
+_ref_ir = _sig("loom_reference_ir", [_SZ, _S, _SZ, _PSZ])
+_ref_data = _sig("loom_reference_data", [_SZ, ctypes.c_int, _D, _SZ, _PSZ])
+
+_BUFFER_TOO_SMALL = 10
 
 
 def _check(status: int) -> None:
@@ -88,19 +131,45 @@ def _check(status: int) -> None:
         raise LoomError(status, _last_error().decode("utf-8", "replace"))
 
 
-def _text(fn, *args) -> str:
+def _sized(fn, *args, make, size_of=None):
+    """Calls a (buf, capacity, needed) function twice: once for the size, once to fill `make(size)`."""
     needed = _SZ(0)
     s = fn(*args, None, 0, ctypes.byref(needed))
-    if s not in (0, 10):
+    if s not in (0, _BUFFER_TOO_SMALL):
         _check(s)
-    buf = ctypes.create_string_buffer(needed.value)
-    _check(fn(*args, buf, needed.value, ctypes.byref(needed)))
-    return buf.value.decode("utf-8")
+    buf, ptr = make(needed.value)
+    _check(fn(*args, ptr, needed.value, ctypes.byref(needed)))
+    return buf
 
 
-def _floats(a) -> np.ndarray:
-    """A contiguous float32 view of `a` (no copy when it already is one)."""
-    return np.ascontiguousarray(a, dtype=np.float32)
+def _text(fn, *args) -> str:
+    def make(n):
+        b = ctypes.create_string_buffer(max(n, 1))
+        return b, b
+    return _sized(fn, *args, make=make).value.decode("utf-8")
+
+
+def _array(fn, *args, dtype, ctype) -> np.ndarray:
+    def make(n):
+        a = np.empty(n, dtype=dtype)
+        return a, a.ctypes.data_as(ctype)
+    return _sized(fn, *args, make=make)
+
+
+def _floats(a, dtype=np.float32) -> np.ndarray:
+    """A contiguous array of `dtype` (no copy when `a` already is one)."""
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _is_f64(a) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype == np.float64
+
+
+def fnv1a64(data: bytes, h: int = 0xcbf29ce484222325) -> int:
+    """FNV-1a 64 over bytes (the hash of the golden file and every determinism check)."""
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
 
 
 def version() -> str:
@@ -113,12 +182,18 @@ class _Handle:
 
     _h = None
     _free = None
+    _what = "handle"
 
     def close(self) -> None:
         """Frees the handle (idempotent)."""
         if self._h is not None and self._h.value is not None:
             type(self)._free(self._h)
         self._h = None
+
+    def _handle(self):
+        if self._h is None or self._h.value is None:
+            raise LoomError(1, f"the {self._what} is closed")
+        return self._h
 
     def __del__(self):
         try:
@@ -133,59 +208,161 @@ class _Handle:
         self.close()
 
 
+def _new(fn, *args) -> _P:
+    h = _P()
+    _check(fn(*args, ctypes.byref(h)))
+    return h
+
+
+# Optimizers and schedulers: the IR's training-block objects (docs/ir.md), for Trainer(...).
+def sgd(lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
+        weight_decay: float = 0.0) -> dict:
+    """Stochastic gradient descent (PyTorch's SGD semantics)."""
+    return {"type": "sgd", "lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
+            "weight_decay": weight_decay}
+
+
+def adamw(lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+          weight_decay: float = 0.01) -> dict:
+    """AdamW (decoupled weight decay)."""
+    return {"type": "adamw", "lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay}
+
+
+def adam(lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> dict:
+    """Adam: AdamW without weight decay."""
+    return adamw(lr, beta1, beta2, eps, 0.0)
+
+
+def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0, centered: bool = False,
+            weight_decay: float = 0.0) -> dict:
+    """RMSprop (PyTorch's semantics)."""
+    return {"type": "rmsprop", "lr": lr, "alpha": alpha, "eps": eps, "momentum": momentum, "centered": centered,
+            "weight_decay": weight_decay}
+
+
+def constant() -> dict:
+    return {"type": "constant"}
+
+
+def linear(total_steps: int, start_factor: float = 1.0, end_factor: float = 0.0) -> dict:
+    return {"type": "linear", "total_steps": total_steps, "start_factor": start_factor, "end_factor": end_factor}
+
+
+def cosine(total_steps: int, min_lr: float = 0.0) -> dict:
+    return {"type": "cosine", "total_steps": total_steps, "min_lr": min_lr}
+
+
+def cosine_restarts(period: int, mult: int = 1, min_lr: float = 0.0) -> dict:
+    return {"type": "cosine_restarts", "period": period, "mult": mult, "min_lr": min_lr}
+
+
+def exponential(gamma: float) -> dict:
+    return {"type": "exponential", "gamma": gamma}
+
+
+def step_lr(step_size: int, gamma: float = 0.1) -> dict:
+    """The rate times gamma every step_size steps (PyTorch's StepLR)."""
+    return {"type": "step", "step_size": step_size, "gamma": gamma}
+
+
+def polynomial(total_steps: int, power: float = 1.0) -> dict:
+    return {"type": "polynomial", "total_steps": total_steps, "power": power}
+
+
+def warmup(steps: int, start_factor: float = 0.0, after: Optional[dict] = None) -> dict:
+    """Linear warm-up from start_factor·lr over `steps`, then the `after` schedule."""
+    d = {"type": "warmup", "steps": steps, "start_factor": start_factor}
+    if after is not None:
+        d["after"] = after
+    return d
+
+
 class Network(_Handle):
-    """A network (IR or saved model). Outputs are bit-identical for any thread count."""
+    """A network (IR or saved model). Outputs are bit-identical for any thread count.
+
+    Data in float32 use the float entry points; float64 arrays use the _f64 ones (exact for f64
+    networks)."""
 
     _free = staticmethod(_free)
+    _what = "network"
 
-    def __init__(self, handle: int):
-        self._h = _P(handle)
+    def __init__(self, handle: _P):
+        self._h = handle
 
     @classmethod
     def from_json(cls, text: str) -> "Network":
         """Builds from IR or saved-model JSON text."""
-        h = _P()
-        _check(_from_json(text.encode("utf-8"), ctypes.byref(h)))
-        return cls(h.value)
+        return cls(_new(_from_json, text.encode("utf-8")))
+
+    @classmethod
+    def from_safetensors(cls, data: bytes) -> "Network":
+        """From the bytes of a safetensors file written by Loom (the IR is in its metadata)."""
+        buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        return cls(_new(_from_st, buf, len(data)))
 
     @classmethod
     def load(cls, path: str) -> "Network":
         """Loads a saved model (.json) or a safetensors file with its IR in the metadata."""
-        h = _P()
-        _check(_load(os.fsencode(path), ctypes.byref(h)))
-        return cls(h.value)
+        return cls(_new(_load, os.fsencode(path)))
 
-    def _handle(self):
-        if self._h is None or self._h.value is None:
-            raise LoomError(1, "the network is closed")
-        return self._h
+    def _size(self, fn) -> int:
+        n = _SZ(0)
+        _check(fn(self._handle(), ctypes.byref(n)))
+        return n.value
 
     @property
     def input_size(self) -> int:
-        n = _SZ(0)
-        _check(_in_size(self._handle(), ctypes.byref(n)))
-        return n.value
+        return self._size(_in_size)
 
     @property
     def output_size(self) -> int:
-        n = _SZ(0)
-        _check(_out_size(self._handle(), ctypes.byref(n)))
-        return n.value
+        return self._size(_out_size)
+
+    @property
+    def output_shape(self) -> Tuple[int, ...]:
+        """The shape of one output sample."""
+        return tuple(int(d) for d in _array(_out_shape, self._handle(), dtype=np.uintp, ctype=_PSZ))
+
+    @property
+    def parameter_count(self) -> int:
+        """Scalar parameters in all (the length of `backward`'s gradient vector)."""
+        return self._size(_param_count)
 
     def set_threads(self, threads: int) -> None:
         """Threads for this network's work (never changes a result)."""
         _check(_threads(self._handle(), int(threads)))
 
-    def forward(self, x) -> np.ndarray:
-        """Outputs for a batch: x has batch × input_size values (any shape with that many), float32."""
-        xs = _floats(x)
-        n_in, n_out = self.input_size, self.output_size
+    def _batch(self, xs: np.ndarray) -> int:
+        n_in = self.input_size
         if xs.size == 0 or xs.size % n_in != 0:
             raise LoomError(5, f"{xs.size} values are not a whole number of samples of {n_in}")
-        batch = xs.size // n_in
-        y = np.empty((batch, n_out), dtype=np.float32)
-        _check(_forward(self._handle(), xs.ctypes.data_as(_F), batch, y.ctypes.data_as(_F), y.size))
+        return xs.size // n_in
+
+    def forward(self, x) -> np.ndarray:
+        """Outputs (batch × output_size) for a batch of batch × input_size values (any shape with
+        that many). float64 input runs in double (returns float64); anything else in float32."""
+        f64 = _is_f64(x)
+        dt, ct, fn = (np.float64, _D, _forward64) if f64 else (np.float32, _F, _forward)
+        xs = _floats(x, dt)
+        batch = self._batch(xs)
+        y = np.empty((batch, self.output_size), dtype=dt)
+        _check(fn(self._handle(), xs.ctypes.data_as(ct), batch, y.ctypes.data_as(ct), y.size))
         return y
+
+    def backward(self, x, dy) -> Tuple[np.ndarray, np.ndarray]:
+        """Gradients of sum(output · dy): (dx with x's sample layout as batch × input_size, and every
+        parameter's gradient flattened in parameter order). Forward runs in training mode, dropout off."""
+        f64 = _is_f64(x)
+        dt, ct, fn = (np.float64, _D, _backward64) if f64 else (np.float32, _F, _backward)
+        xs, dys = _floats(x, dt), _floats(dy, dt)
+        batch = self._batch(xs)
+        if dys.size != batch * self.output_size:
+            raise LoomError(5, f"dy has {dys.size} values; {batch * self.output_size} expected")
+        dx = np.empty((batch, self.input_size), dtype=dt)
+        grads = np.empty(self.parameter_count, dtype=dt)
+        _check(fn(self._handle(), xs.ctypes.data_as(ct), batch, dys.ctypes.data_as(ct),
+                  dx.ctypes.data_as(ct), dx.size, grads.ctypes.data_as(ct), grads.size))
+        return dx, grads
 
     def info(self) -> dict:
         """The blueprint: layers, shapes, parameter counts."""
@@ -197,6 +374,14 @@ class Network(_Handle):
         _check(_hash(self._handle(), ctypes.byref(v)))
         return v.value
 
+    def to_json(self) -> str:
+        """The saved model (IR, weights bit-exactly, optimizer state) as JSON text."""
+        return _text(_to_json, self._handle())
+
+    def to_safetensors(self, dtype: Optional[str] = None) -> bytes:
+        """The weights (and the IR in the metadata) as safetensors bytes, in any of the 13 dtypes."""
+        return _array(_to_st, self._handle(), dtype.encode() if dtype else None, dtype=np.uint8, ctype=_U8).tobytes()
+
     def save(self, path: str) -> None:
         """Saves IR, weights and optimizer state as JSON (atomically)."""
         _check(_save(self._handle(), os.fsencode(path)))
@@ -205,44 +390,172 @@ class Network(_Handle):
         """Saves the weights (and the IR in the metadata) as safetensors, in any of the 13 dtypes."""
         _check(_save_st(self._handle(), os.fsencode(path), dtype.encode() if dtype else None))
 
-    def trainer(self) -> "Trainer":
-        """A trainer with the IR's training block (loss, optimizer, scheduler)."""
-        return Trainer(self)
+    def trainer(self, **training) -> "Trainer":
+        """A trainer: the IR's training block, or the one given by keywords (see `Trainer`)."""
+        return Trainer(self, **training)
 
-    def train(self, x, targets, steps: int = 1) -> List[float]:
+    def train(self, x, targets, steps: int = 1, **training) -> List[float]:
         """`steps` optimizer steps on one batch; returns the losses."""
-        with self.trainer() as t:
+        with self.trainer(**training) as t:
             return [t.step(x, targets) for _ in range(steps)]
 
 
 class Trainer(_Handle):
-    """Optimizer steps on a network (the IR's training block)."""
+    """Optimizer steps on a network.
+
+    With no keywords the IR's training block is used; otherwise a training block is built from
+    ``loss`` ("mse", "cross_entropy", "bce"), ``optimizer`` (`sgd`, `adam`, `adamw`, `rmsprop`),
+    ``scheduler`` (`constant`, `linear`, `cosine`, `cosine_restarts`, `exponential`, `step_lr`,
+    `polynomial`, `warmup`) and ``clip`` ({"norm": x} or {"value": x}), e.g.
+    ``Trainer(net, loss="mse", optimizer=loom.sgd(0.1, momentum=0.9), scheduler=loom.cosine(100))``."""
 
     _free = staticmethod(_tr_free)
+    _what = "trainer"
 
-    def __init__(self, network: Network):
+    def __init__(self, network: Network, **training):
         self.network = network
-        h = _P()
-        _check(_tr_new(network._handle(), ctypes.byref(h)))
-        self._h = h
+        if training:
+            block = {k: v for k, v in training.items() if v is not None}
+            self._h = _new(_tr_new_with, network._handle(), json.dumps(block).encode())
+        else:
+            self._h = _new(_tr_new, network._handle())
 
     def step(self, x, targets) -> float:
-        """One step on a batch; targets: class ids (cross-entropy) or batch × output_size values."""
-        if self._h is None:
-            raise LoomError(1, "the trainer is closed")
-        xs, ts = _floats(x), _floats(targets)
-        n_in = self.network.input_size
-        if xs.size == 0 or xs.size % n_in != 0:
-            raise LoomError(5, f"{xs.size} values are not a whole number of samples of {n_in}")
-        loss = ctypes.c_float(0)
-        _check(_tr_step(self._h, xs.ctypes.data_as(_F), xs.size // n_in, ts.ctypes.data_as(_F), ts.size, ctypes.byref(loss)))
+        """One step on a batch; targets: class ids (cross-entropy) or batch × output_size values.
+        float64 inputs use the double entry point."""
+        f64 = _is_f64(x)
+        dt, ct, fn, lt = (np.float64, _D, _tr_step64, ctypes.c_double) if f64 else (np.float32, _F, _tr_step, ctypes.c_float)
+        xs, ts = _floats(x, dt), _floats(targets, dt)
+        batch = self.network._batch(xs)
+        loss = lt(0)
+        _check(fn(self._handle(), xs.ctypes.data_as(ct), batch, ts.ctypes.data_as(ct), ts.size, ctypes.byref(loss)))
         return loss.value
 
+    def progress(self) -> Tuple[int, float]:
+        """(steps taken, learning rate of the next step)."""
+        steps, lr = _SZ(0), ctypes.c_double(0)
+        _check(_tr_progress(self._handle(), ctypes.byref(steps), ctypes.byref(lr)))
+        return steps.value, lr.value
+
+
+class Tokenizer(_Handle):
+    """A Hugging Face tokenizer.json (BPE, WordPiece, WordLevel, Unigram) or a GGUF vocabulary."""
+
+    _free = staticmethod(_tok_free)
+    _what = "tokenizer"
+
+    def __init__(self, handle: _P):
+        self._h = handle
+
+    @classmethod
+    def from_json(cls, text: str) -> "Tokenizer":
+        return cls(_new(_tok_from_json, text.encode("utf-8")))
+
+    @classmethod
+    def load(cls, path: str) -> "Tokenizer":
+        """From tokenizer.json, or the vocabulary of a .gguf model."""
+        return cls(_new(_tok_load, os.fsencode(path)))
+
+    @property
+    def vocab_size(self) -> int:
+        n = _SZ(0)
+        _check(_tok_vocab(self._handle(), ctypes.byref(n)))
+        return n.value
+
+    def encode(self, text: str, add_special: bool = True) -> List[int]:
+        """The ids of `text` (with the post-processor's special tokens when add_special)."""
+        data = text.encode("utf-8")
+        return [int(i) for i in _array(_tok_encode, self._handle(), data, len(data), int(add_special),
+                                        dtype=np.int32, ctype=_I32)]
+
+    def decode(self, ids: Sequence[int], skip_special: bool = False) -> str:
+        a = np.ascontiguousarray(ids, dtype=np.int32)
+        return _text(_tok_decode, self._handle(), a.ctypes.data_as(_I32), a.size, int(skip_special))
+
+
+class Generator(_Handle):
+    """A Llama-family GGUF language model (e.g. SmolLM2) with its tokenizer and chat template."""
+
+    _free = staticmethod(_gen_free)
+    _what = "generator"
+
+    def __init__(self, path: str, blocks: bool = True):
+        """blocks: keep the quantized blocks in the mapped file (integer dot products, like llama.cpp);
+        False dequantizes every tensor to f32."""
+        self._h = _new(_gen_load, os.fsencode(path), int(blocks))
+
+    def set_threads(self, threads: int) -> None:
+        _check(_gen_threads(self._handle(), int(threads)))
+
+    def generate(self, prompt: str, max_tokens: int = 64, chat: bool = False, sampler: Optional[dict] = None,
+                 on_text: Optional[Callable[[str], None]] = None) -> str:
+        """The generated text. sampler: None for greedy, else {"temperature", "top_k", "top_p",
+        "min_p", "repetition_penalty", "seed"}; on_text streams pieces as they are generated."""
+        cb = _TEXT_CALLBACK(lambda _user, piece: on_text(piece.decode("utf-8"))) if on_text else _TEXT_CALLBACK()
+        needed = _SZ(0)
+        buf = ctypes.create_string_buffer(4096)
+        s = _gen_generate(self._handle(), prompt.encode("utf-8"), int(chat), int(max_tokens),
+                          json.dumps(sampler).encode() if sampler else None, cb, None, buf, len(buf), ctypes.byref(needed))
+        if s == _BUFFER_TOO_SMALL:
+            return _text(_gen_last, self._handle())
+        _check(s)
+        return buf.value.decode("utf-8")
+
+    def tokenizer(self) -> Tokenizer:
+        """The model's tokenizer."""
+        return Tokenizer(_new(_gen_tok, self._handle()))
 
 
 def reference_hashes() -> List[str]:
     """The golden reference networks' `name hash` lines (as `loom verify`)."""
     return _text(_ref).splitlines()
+
+
+class ReferenceCase(NamedTuple):
+    """One golden reference case: its network (IR JSON with a training block) and data."""
+    name: str
+    ir: str
+    x: np.ndarray          # forward input, 8 samples
+    train_x: np.ndarray    # training inputs, 32 samples
+    train_t: np.ndarray    # training targets, 32 samples
+
+    @property
+    def is_f64(self) -> bool:
+        return self.name.endswith(".f64")
+
+    def run(self) -> Tuple[str, str]:
+        """The case's two golden lines, computed through this binding: the forward output's hash
+        (rank+1, batch, dims as u64, then each value's bits; NaN canonical) and the weights hash after
+        20 trainer steps, step s on samples (s mod 4)·8 ..< +8."""
+        with Network.from_json(self.ir) as net:
+            y = net.forward(self.x).ravel()
+            dims = net.output_shape
+            head = np.array([1 + len(dims), self.x.size // net.input_size, *dims], dtype="<u8")
+            if self.is_f64:
+                bits = y.astype("<f8").view("<u8").copy()
+                bits[np.isnan(y)] = 0x7FF8000000000000
+            else:
+                bits = y.astype("<f4").view("<u4").copy()
+                bits[np.isnan(y)] = 0x7FC00000
+            forward = fnv1a64(head.tobytes() + bits.tobytes())
+            per = self.train_t.size // 32
+            n_in = net.input_size
+            with net.trainer() as t:
+                for s in range(20):
+                    first = (s % 4) * 8
+                    t.step(self.train_x[first * n_in:(first + 8) * n_in], self.train_t[first * per:(first + 8) * per])
+            return f"{self.name}.forward {forward:016x}", f"{self.name}.train20 {net.weights_hash():016x}"
+
+
+def reference_cases() -> Iterator[ReferenceCase]:
+    """Every golden reference case, in the golden file's order (data in the network's compute type)."""
+    n = _SZ(0)
+    _check(_ref_count(ctypes.byref(n)))
+    for i in range(n.value):
+        name = _text(_ref_name, i)
+        dt = np.float64 if name.endswith(".f64") else np.float32
+        data = [_array(_ref_data, i, w, dtype=np.float64, ctype=_D).astype(dt) for w in (0, 1, 2)]
+        yield ReferenceCase(name, _text(_ref_ir, i), *data)
 
 
 # The original Loom's simple API, as thin aliases.
