@@ -1,6 +1,8 @@
-// C# bindings of Loom for Swift over libloom's C ABI (include/loom.h). P/Invoke into libloomc.so;
-// handles are IDisposable. Build: mcs -target:library -out:Loom.dll Loom.cs
+// C# bindings of Loom for Swift over libloom's C ABI (include/loom.h). P/Invoke into libloom.so
+// (the self-contained library from scripts/build-libloom); handles are IDisposable.
+// Build: mcs -target:library -out:Loom.dll Loom.cs
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -11,24 +13,54 @@ namespace LoomSwift {
     }
 
     internal static class Native {
-        const string Lib = "libloomc.so";
+        const string Lib = "libloom.so";
+        public const int BufferTooSmall = 10;
         [DllImport(Lib)] public static extern IntPtr loom_version();
         [DllImport(Lib)] public static extern IntPtr loom_last_error();
         [DllImport(Lib)] public static extern int loom_network_from_json(byte[] json, out IntPtr net);
+        [DllImport(Lib)] public static extern int loom_network_from_safetensors(byte[] bytes, UIntPtr count, out IntPtr net);
         [DllImport(Lib)] public static extern int loom_network_load(byte[] path, out IntPtr net);
+        [DllImport(Lib)] public static extern int loom_network_to_json(IntPtr net, byte[] buf, UIntPtr cap, out UIntPtr needed);
+        [DllImport(Lib)] public static extern int loom_network_to_safetensors(IntPtr net, byte[] dtype, byte[] buf, UIntPtr cap, out UIntPtr needed);
         [DllImport(Lib)] public static extern int loom_network_save(IntPtr net, byte[] path);
         [DllImport(Lib)] public static extern int loom_network_save_safetensors(IntPtr net, byte[] path, byte[] dtype);
         [DllImport(Lib)] public static extern void loom_network_free(IntPtr net);
         [DllImport(Lib)] public static extern int loom_network_input_size(IntPtr net, out UIntPtr n);
         [DllImport(Lib)] public static extern int loom_network_output_size(IntPtr net, out UIntPtr n);
+        [DllImport(Lib)] public static extern int loom_network_output_shape(IntPtr net, UIntPtr[] dims, UIntPtr cap, out UIntPtr rank);
+        [DllImport(Lib)] public static extern int loom_network_parameter_count(IntPtr net, out UIntPtr n);
         [DllImport(Lib)] public static extern int loom_network_set_threads(IntPtr net, int threads);
         [DllImport(Lib)] public static extern int loom_network_forward(IntPtr net, float[] x, UIntPtr batch, float[] y, UIntPtr cap);
+        [DllImport(Lib)] public static extern int loom_network_forward_f64(IntPtr net, double[] x, UIntPtr batch, double[] y, UIntPtr cap);
+        [DllImport(Lib)] public static extern int loom_network_backward(IntPtr net, float[] x, UIntPtr batch, float[] dy, float[] dx, UIntPtr dxCap, float[] grads, UIntPtr gCap);
+        [DllImport(Lib)] public static extern int loom_network_backward_f64(IntPtr net, double[] x, UIntPtr batch, double[] dy, double[] dx, UIntPtr dxCap, double[] grads, UIntPtr gCap);
         [DllImport(Lib)] public static extern int loom_network_info_json(IntPtr net, byte[] buf, UIntPtr cap, out UIntPtr needed);
         [DllImport(Lib)] public static extern int loom_network_weights_hash(IntPtr net, out ulong hash);
         [DllImport(Lib)] public static extern int loom_trainer_new(IntPtr net, out IntPtr tr);
+        [DllImport(Lib)] public static extern int loom_trainer_new_with(IntPtr net, byte[] training, out IntPtr tr);
         [DllImport(Lib)] public static extern int loom_trainer_step(IntPtr tr, float[] x, UIntPtr batch, float[] t, UIntPtr count, out float loss);
+        [DllImport(Lib)] public static extern int loom_trainer_step_f64(IntPtr tr, double[] x, UIntPtr batch, double[] t, UIntPtr count, out double loss);
+        [DllImport(Lib)] public static extern int loom_trainer_progress(IntPtr tr, out UIntPtr steps, out double lr);
         [DllImport(Lib)] public static extern void loom_trainer_free(IntPtr tr);
+        [DllImport(Lib)] public static extern int loom_tokenizer_from_json(byte[] json, out IntPtr tok);
+        [DllImport(Lib)] public static extern int loom_tokenizer_load(byte[] path, out IntPtr tok);
+        [DllImport(Lib)] public static extern int loom_tokenizer_vocab_size(IntPtr tok, out UIntPtr n);
+        [DllImport(Lib)] public static extern int loom_tokenizer_encode(IntPtr tok, byte[] text, UIntPtr length, int addSpecial, int[] ids, UIntPtr cap, out UIntPtr count);
+        [DllImport(Lib)] public static extern int loom_tokenizer_decode(IntPtr tok, int[] ids, UIntPtr count, int skipSpecial, byte[] buf, UIntPtr cap, out UIntPtr needed);
+        [DllImport(Lib)] public static extern void loom_tokenizer_free(IntPtr tok);
+        [DllImport(Lib)] public static extern int loom_generator_load(byte[] path, int blocks, out IntPtr gen);
+        [DllImport(Lib)] public static extern int loom_generator_set_threads(IntPtr gen, int threads);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)] public delegate void TextCallback(IntPtr user, IntPtr piece);
+        [DllImport(Lib)] public static extern int loom_generator_generate(IntPtr gen, byte[] prompt, int chat, UIntPtr maxTokens, byte[] sampler,
+                                                                         TextCallback onText, IntPtr user, byte[] buf, UIntPtr cap, out UIntPtr needed);
+        [DllImport(Lib)] public static extern int loom_generator_last_text(IntPtr gen, byte[] buf, UIntPtr cap, out UIntPtr needed);
+        [DllImport(Lib)] public static extern int loom_generator_tokenizer(IntPtr gen, out IntPtr tok);
+        [DllImport(Lib)] public static extern void loom_generator_free(IntPtr gen);
         [DllImport(Lib)] public static extern int loom_reference_hashes(byte[] buf, UIntPtr cap, out UIntPtr needed);
+        [DllImport(Lib)] public static extern int loom_reference_count(out UIntPtr n);
+        [DllImport(Lib)] public static extern int loom_reference_name(UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr needed);
+        [DllImport(Lib)] public static extern int loom_reference_ir(UIntPtr index, byte[] buf, UIntPtr cap, out UIntPtr needed);
+        [DllImport(Lib)] public static extern int loom_reference_data(UIntPtr index, int which, double[] buf, UIntPtr cap, out UIntPtr needed);
 
         public static byte[] Z(string s) => s == null ? null : Encoding.UTF8.GetBytes(s + "\0");
         public static string Str(IntPtr p) {
@@ -40,76 +72,233 @@ namespace LoomSwift {
             return Encoding.UTF8.GetString(b);
         }
         public static void Check(int status) { if (status != 0) throw new LoomException(status, Str(loom_last_error())); }
+
+        /// Calls a (buf, capacity, needed) function twice: for the size, then into an array of that size.
+        public delegate int Fill<T>(T[] buf, UIntPtr capacity, out UIntPtr needed);
+        public static T[] Sized<T>(Fill<T> fill) {
+            UIntPtr needed;
+            int s = fill(null, UIntPtr.Zero, out needed);
+            if (s != 0 && s != BufferTooSmall) Check(s);
+            var buf = new T[(int)needed];
+            Check(fill(buf, needed, out needed));
+            return buf;
+        }
+        public static string Text(Fill<byte> fill) {
+            var b = Sized(fill);
+            return Encoding.UTF8.GetString(b, 0, Math.Max(b.Length - 1, 0));
+        }
+    }
+
+    /// The base of every handle: freed once by Dispose or the finaliser.
+    public abstract class LoomHandle : IDisposable {
+        IntPtr h;
+        readonly string what;
+        protected LoomHandle(IntPtr handle, string what) { h = handle; this.what = what; }
+        protected abstract void Free(IntPtr handle);
+        internal IntPtr Handle { get { if (h == IntPtr.Zero) throw new ObjectDisposedException(what); return h; } }
+        public void Dispose() { if (h != IntPtr.Zero) { Free(h); h = IntPtr.Zero; } GC.SuppressFinalize(this); }
+        ~LoomHandle() { if (h != IntPtr.Zero) Free(h); }
     }
 
     public static class Loom {
         public static string Version => Native.Str(Native.loom_version());
 
         /// The golden reference hashes, one `name hash` line each.
-        public static string[] ReferenceHashes() {
-            UIntPtr needed;
-            Native.loom_reference_hashes(null, UIntPtr.Zero, out needed);
-            var buf = new byte[(int)needed];
-            Native.Check(Native.loom_reference_hashes(buf, needed, out needed));
-            return Encoding.UTF8.GetString(buf, 0, buf.Length - 1).TrimEnd('\n').Split('\n');
+        public static string[] ReferenceHashes() =>
+            Native.Text((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_reference_hashes(b, c, out n)).TrimEnd('\n').Split('\n');
+
+        /// FNV-1a 64 over bytes (the hash of the golden file).
+        public static ulong Fnv1a64(IEnumerable<byte> bytes, ulong h = 0xcbf29ce484222325UL) {
+            foreach (var b in bytes) { h ^= b; h *= 0x100000001b3UL; }
+            return h;
+        }
+
+        /// Every golden reference case (in the golden file's order).
+        public static IEnumerable<ReferenceCase> ReferenceCases() {
+            UIntPtr n;
+            Native.Check(Native.loom_reference_count(out n));
+            for (ulong i = 0; i < (ulong)n; i++) yield return new ReferenceCase((UIntPtr)i);
         }
     }
 
-    /// A network (IR or saved model); outputs are bit-identical for any thread count.
-    public sealed class Network : IDisposable {
-        IntPtr h;
-        Network(IntPtr handle) { h = handle; }
+    /// A golden reference case: its name, IR JSON and data; Run computes its two golden lines
+    /// through this binding.
+    public sealed class ReferenceCase {
+        public readonly string Name, Ir;
+        public readonly double[] X, TrainX, TrainTargets;
+        internal ReferenceCase(UIntPtr i) {
+            Name = Native.Text((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_reference_name(i, b, c, out n));
+            Ir = Native.Text((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_reference_ir(i, b, c, out n));
+            X = Native.Sized((double[] b, UIntPtr c, out UIntPtr n) => Native.loom_reference_data(i, 0, b, c, out n));
+            TrainX = Native.Sized((double[] b, UIntPtr c, out UIntPtr n) => Native.loom_reference_data(i, 1, b, c, out n));
+            TrainTargets = Native.Sized((double[] b, UIntPtr c, out UIntPtr n) => Native.loom_reference_data(i, 2, b, c, out n));
+        }
+        public bool IsF64 => Name.EndsWith(".f64");
+
+        static float[] F(double[] a, int start, int count) { var f = new float[count]; for (int i = 0; i < count; i++) f[i] = (float)a[start + i]; return f; }
+        static double[] D(double[] a, int start, int count) { var d = new double[count]; Array.Copy(a, start, d, 0, count); return d; }
+
+        public string[] Run() {
+            using (var net = Network.FromJson(Ir)) {
+                int inN = net.InputSize, batch = X.Length / inN;
+                var bytes = new List<byte>();
+                var shape = net.OutputShape;
+                bytes.AddRange(BitConverter.GetBytes((ulong)(shape.Length + 1)));
+                bytes.AddRange(BitConverter.GetBytes((ulong)batch));
+                foreach (var d in shape) bytes.AddRange(BitConverter.GetBytes((ulong)d));
+                if (IsF64) {
+                    foreach (var v in net.Forward(X, batch))
+                        bytes.AddRange(BitConverter.GetBytes(double.IsNaN(v) ? 0x7FF8000000000000UL : (ulong)BitConverter.DoubleToInt64Bits(v)));
+                } else {
+                    foreach (var v in net.Forward(F(X, 0, X.Length), batch))
+                        bytes.AddRange(float.IsNaN(v) ? BitConverter.GetBytes(0x7FC00000U) : BitConverter.GetBytes(v));
+                }
+                string forward = $"{Name}.forward {Loom.Fnv1a64(bytes):x16}";
+                int per = TrainTargets.Length / 32;
+                using (var tr = net.CreateTrainer()) {
+                    for (int s = 0; s < 20; s++) {
+                        int first = (s % 4) * 8;
+                        if (IsF64) tr.Step(D(TrainX, first * inN, 8 * inN), 8, D(TrainTargets, first * per, 8 * per));
+                        else tr.Step(F(TrainX, first * inN, 8 * inN), 8, F(TrainTargets, first * per, 8 * per));
+                    }
+                }
+                return new[] { forward, $"{Name}.train20 {net.WeightsHash():x16}" };
+            }
+        }
+    }
+
+    /// A network (IR or saved model); outputs are bit-identical for any thread count. float[] data
+    /// use the float entry points, double[] the _f64 ones (exact for f64 networks).
+    public sealed class Network : LoomHandle {
+        Network(IntPtr handle) : base(handle, "Network") {}
+        protected override void Free(IntPtr p) => Native.loom_network_free(p);
 
         public static Network FromJson(string json) { IntPtr p; Native.Check(Native.loom_network_from_json(Native.Z(json), out p)); return new Network(p); }
+        public static Network FromSafetensors(byte[] bytes) { IntPtr p; Native.Check(Native.loom_network_from_safetensors(bytes, (UIntPtr)(bytes?.Length ?? 0), out p)); return new Network(p); }
         public static Network Load(string path) { IntPtr p; Native.Check(Native.loom_network_load(Native.Z(path), out p)); return new Network(p); }
-
-        internal IntPtr Handle { get { if (h == IntPtr.Zero) throw new ObjectDisposedException("Network"); return h; } }
 
         public int InputSize { get { UIntPtr n; Native.Check(Native.loom_network_input_size(Handle, out n)); return (int)n; } }
         public int OutputSize { get { UIntPtr n; Native.Check(Native.loom_network_output_size(Handle, out n)); return (int)n; } }
+        public int ParameterCount { get { UIntPtr n; Native.Check(Native.loom_network_parameter_count(Handle, out n)); return (int)n; } }
+        public int[] OutputShape => Array.ConvertAll(Native.Sized((UIntPtr[] b, UIntPtr c, out UIntPtr n) => Native.loom_network_output_shape(Handle, b, c, out n)), d => (int)d);
         public void SetThreads(int threads) => Native.Check(Native.loom_network_set_threads(Handle, threads));
+
+        void CheckBatch(int length, int batch) {
+            if (batch < 1 || length != batch * InputSize) throw new LoomException(5, $"x holds {length} values, not {batch} samples of {InputSize}");
+        }
 
         /// Outputs of `batch` samples (x holds batch · InputSize values).
         public float[] Forward(float[] x, int batch) {
-            if (x == null || batch < 1 || x.Length != batch * InputSize) throw new LoomException(5, $"x holds {x?.Length ?? 0} values, not {batch} samples of {InputSize}");
+            CheckBatch(x?.Length ?? 0, batch);
             var y = new float[batch * OutputSize];
             Native.Check(Native.loom_network_forward(Handle, x, (UIntPtr)batch, y, (UIntPtr)y.Length));
             return y;
         }
 
-        public string InfoJson() {
-            UIntPtr needed;
-            Native.loom_network_info_json(Handle, null, UIntPtr.Zero, out needed);
-            var buf = new byte[(int)needed];
-            Native.Check(Native.loom_network_info_json(Handle, buf, needed, out needed));
-            return Encoding.UTF8.GetString(buf, 0, buf.Length - 1);
+        public double[] Forward(double[] x, int batch) {
+            CheckBatch(x?.Length ?? 0, batch);
+            var y = new double[batch * OutputSize];
+            Native.Check(Native.loom_network_forward_f64(Handle, x, (UIntPtr)batch, y, (UIntPtr)y.Length));
+            return y;
         }
 
+        /// Gradients of sum(output · dy): dx (batch · InputSize) and every parameter's gradient in order.
+        public (double[] dx, double[] grads) Backward(double[] x, int batch, double[] dy) {
+            CheckBatch(x?.Length ?? 0, batch);
+            var dx = new double[x.Length];
+            var grads = new double[ParameterCount];
+            Native.Check(Native.loom_network_backward_f64(Handle, x, (UIntPtr)batch, dy, dx, (UIntPtr)dx.Length, grads, (UIntPtr)grads.Length));
+            return (dx, grads);
+        }
+
+        public (float[] dx, float[] grads) Backward(float[] x, int batch, float[] dy) {
+            CheckBatch(x?.Length ?? 0, batch);
+            var dx = new float[x.Length];
+            var grads = new float[ParameterCount];
+            Native.Check(Native.loom_network_backward(Handle, x, (UIntPtr)batch, dy, dx, (UIntPtr)dx.Length, grads, (UIntPtr)grads.Length));
+            return (dx, grads);
+        }
+
+        public string InfoJson() => Native.Text((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_network_info_json(Handle, b, c, out n));
+        public string ToJson() => Native.Text((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_network_to_json(Handle, b, c, out n));
+        public byte[] ToSafetensors(string dtype = null) => Native.Sized((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_network_to_safetensors(Handle, Native.Z(dtype), b, c, out n));
         public ulong WeightsHash() { ulong v; Native.Check(Native.loom_network_weights_hash(Handle, out v)); return v; }
         public void Save(string path) => Native.Check(Native.loom_network_save(Handle, Native.Z(path)));
         public void SaveSafetensors(string path, string dtype = null) => Native.Check(Native.loom_network_save_safetensors(Handle, Native.Z(path), Native.Z(dtype)));
-        public Trainer CreateTrainer() => new Trainer(this);
 
-        public void Dispose() { if (h != IntPtr.Zero) { Native.loom_network_free(h); h = IntPtr.Zero; } GC.SuppressFinalize(this); }
-        ~Network() { if (h != IntPtr.Zero) Native.loom_network_free(h); }
+        /// A trainer with the IR's training block, or with the given one (IR JSON: loss, optimizer, scheduler, clip).
+        public Trainer CreateTrainer(string trainingJson = null) => new Trainer(this, trainingJson);
     }
 
-    /// Optimizer steps with the IR's training block.
-    public sealed class Trainer : IDisposable {
-        IntPtr h;
+    /// Optimizer steps on a network.
+    public sealed class Trainer : LoomHandle {
         readonly Network net;
-        internal Trainer(Network network) { net = network; Native.Check(Native.loom_trainer_new(network.Handle, out h)); }
+        internal Trainer(Network network, string trainingJson) : base(New(network, trainingJson), "Trainer") { net = network; }
+        static IntPtr New(Network network, string trainingJson) {
+            IntPtr h;
+            Native.Check(trainingJson == null ? Native.loom_trainer_new(network.Handle, out h)
+                                              : Native.loom_trainer_new_with(network.Handle, Native.Z(trainingJson), out h));
+            return h;
+        }
+        protected override void Free(IntPtr p) => Native.loom_trainer_free(p);
 
         /// One step on a batch; targets are class ids (cross-entropy) or batch · OutputSize values.
         public float Step(float[] x, int batch, float[] targets) {
-            if (h == IntPtr.Zero) throw new ObjectDisposedException("Trainer");
             if (x == null || targets == null || batch < 1 || x.Length != batch * net.InputSize) throw new LoomException(5, "x does not hold the batch");
             float loss;
-            Native.Check(Native.loom_trainer_step(h, x, (UIntPtr)batch, targets, (UIntPtr)targets.Length, out loss));
+            Native.Check(Native.loom_trainer_step(Handle, x, (UIntPtr)batch, targets, (UIntPtr)targets.Length, out loss));
             return loss;
         }
 
-        public void Dispose() { if (h != IntPtr.Zero) { Native.loom_trainer_free(h); h = IntPtr.Zero; } GC.SuppressFinalize(this); }
-        ~Trainer() { if (h != IntPtr.Zero) Native.loom_trainer_free(h); }
+        public double Step(double[] x, int batch, double[] targets) {
+            if (x == null || targets == null || batch < 1 || x.Length != batch * net.InputSize) throw new LoomException(5, "x does not hold the batch");
+            double loss;
+            Native.Check(Native.loom_trainer_step_f64(Handle, x, (UIntPtr)batch, targets, (UIntPtr)targets.Length, out loss));
+            return loss;
+        }
+
+        /// Steps taken and the learning rate of the next step.
+        public (int steps, double lr) Progress() {
+            UIntPtr s; double lr;
+            Native.Check(Native.loom_trainer_progress(Handle, out s, out lr));
+            return ((int)s, lr);
+        }
+    }
+
+    /// A Hugging Face tokenizer.json or a GGUF vocabulary.
+    public sealed class Tokenizer : LoomHandle {
+        internal Tokenizer(IntPtr handle) : base(handle, "Tokenizer") {}
+        protected override void Free(IntPtr p) => Native.loom_tokenizer_free(p);
+        public static Tokenizer FromJson(string json) { IntPtr p; Native.Check(Native.loom_tokenizer_from_json(Native.Z(json), out p)); return new Tokenizer(p); }
+        public static Tokenizer Load(string path) { IntPtr p; Native.Check(Native.loom_tokenizer_load(Native.Z(path), out p)); return new Tokenizer(p); }
+        public int VocabSize { get { UIntPtr n; Native.Check(Native.loom_tokenizer_vocab_size(Handle, out n)); return (int)n; } }
+        public int[] Encode(string text, bool addSpecial = true) {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            return Native.Sized((int[] b, UIntPtr c, out UIntPtr n) => Native.loom_tokenizer_encode(Handle, bytes, (UIntPtr)bytes.Length, addSpecial ? 1 : 0, b, c, out n));
+        }
+        public string Decode(int[] ids, bool skipSpecial = false) =>
+            Native.Text((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_tokenizer_decode(Handle, ids, (UIntPtr)ids.Length, skipSpecial ? 1 : 0, b, c, out n));
+    }
+
+    /// A Llama-family GGUF language model (e.g. SmolLM2).
+    public sealed class Generator : LoomHandle {
+        public Generator(string path, bool blocks = true) : base(Load(path, blocks), "Generator") {}
+        static IntPtr Load(string path, bool blocks) { IntPtr p; Native.Check(Native.loom_generator_load(Native.Z(path), blocks ? 1 : 0, out p)); return p; }
+        protected override void Free(IntPtr p) => Native.loom_generator_free(p);
+        public void SetThreads(int threads) => Native.Check(Native.loom_generator_set_threads(Handle, threads));
+
+        /// The generated text; samplerJson null for greedy; onText streams the pieces.
+        public string Generate(string prompt, int maxTokens, bool chat = false, string samplerJson = null, Action<string> onText = null) {
+            Native.TextCallback cb = onText == null ? null : (Native.TextCallback)((u, p) => onText(Native.Str(p)));
+            var buf = new byte[4096];
+            UIntPtr needed;
+            int s = Native.loom_generator_generate(Handle, Native.Z(prompt), chat ? 1 : 0, (UIntPtr)maxTokens, Native.Z(samplerJson), cb, IntPtr.Zero, buf, (UIntPtr)buf.Length, out needed);
+            GC.KeepAlive(cb);
+            if (s == Native.BufferTooSmall) return Native.Text((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_generator_last_text(Handle, b, c, out n));
+            Native.Check(s);
+            return Encoding.UTF8.GetString(buf, 0, (int)needed - 1);
+        }
+
+        public Tokenizer Tokenizer() { IntPtr p; Native.Check(Native.loom_generator_tokenizer(Handle, out p)); return new Tokenizer(p); }
     }
 }

@@ -52,6 +52,62 @@ static class Tests {
         var lines = Loom.ReferenceHashes();
         Check(lines[0] == "dense_linear.f32.forward a443a459d4b8b96f", "golden first line: " + lines[0]);
         Check(lines.Length >= 1378, "golden lines");
+
+        // Every golden case computed through this binding equals the golden file.
+        var golden = File.ReadAllLines("Fixtures/golden/reference-hashes.txt").Where(l => !l.StartsWith("#")).ToArray();
+        var computed = Loom.ReferenceCases().SelectMany(c => c.Run()).ToArray();
+        Check(computed.SequenceEqual(golden), $"reference cases through C#: {computed.Length} lines, first difference at " +
+              Enumerable.Range(0, Math.Min(computed.Length, golden.Length)).FirstOrDefault(i => computed[i] != golden[i]));
+
+        // f64 data, backward (the last bias's gradient is the column sum of dy), any optimizer/scheduler.
+        const string LINEAR64 = "{\"format\": \"loom\", \"version\": 1, \"dtype\": \"f64\", \"seed\": 7, \"input\": {\"shape\": [2]}, " +
+            "\"layers\": [{\"type\": \"dense\", \"units\": 4, \"activation\": \"tanh\"}, {\"type\": \"dense\", \"units\": 3}]}";
+        using (var n64 = Network.FromJson(LINEAR64)) {
+            double[] x = { 0.3, -0.7, 1.1, 0.25 }, dy = { 0.5, -1, 2, 0.125, 0.75, -0.25 };
+            var (dx, grads) = n64.Backward(x, 2, dy);
+            Check(grads.Length == 27 && n64.ParameterCount == 27, "parameter count");
+            Check(grads[24] == dy[0] + dy[3] && grads[25] == dy[1] + dy[4] && grads[26] == dy[2] + dy[5], "bias gradient");
+            double e = 1e-6, worst = 0;
+            for (int i = 0; i < 4; i++) {
+                var xp = (double[])x.Clone(); var xm = (double[])x.Clone();
+                xp[i] += e; xm[i] -= e;
+                double lp = n64.Forward(xp, 2).Zip(dy, (a, b) => a * b).Sum(), lm = n64.Forward(xm, 2).Zip(dy, (a, b) => a * b).Sum();
+                worst = Math.Max(worst, Math.Abs((lp - lm) / (2 * e) - dx[i]));
+            }
+            Check(worst < 1e-7, $"backward vs finite differences {worst}");
+            Check(n64.OutputShape.SequenceEqual(new[] { 3 }), "output shape");
+            using (var tr = n64.CreateTrainer("{\"loss\": \"mse\", \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.1, \"momentum\": 0.9}, \"scheduler\": {\"type\": \"step\", \"step_size\": 2, \"gamma\": 0.5}}")) {
+                double l0 = tr.Step(x, 2, dy), l1 = 0;
+                for (int i = 0; i < 3; i++) l1 = tr.Step(x, 2, dy);
+                var (steps, lr) = tr.Progress();
+                Check(steps == 4 && lr == 0.025 && l1 < l0, $"sgd/step schedule: {steps} {lr} {l0} -> {l1}");
+            }
+            Throws(3, () => n64.CreateTrainer("{\"optimizer\": {\"type\": \"nope\"}}"), "unknown optimizer");
+            using (var copy = Network.FromSafetensors(n64.ToSafetensors()))
+                Check(copy.Forward(x, 2).SequenceEqual(n64.Forward(x, 2)), "safetensors bytes round trip");
+            using (var copy = Network.FromJson(n64.ToJson()))
+                Check(copy.WeightsHash() == n64.WeightsHash(), "JSON round trip");
+        }
+
+        // Tokenizer (MiniLM's tokenizer.json fixture).
+        using (var tok = Tokenizer.FromJson(File.ReadAllText("Fixtures/tokenizers/all-MiniLM-L6-v2.tokenizer.json"))) {
+            var ids = tok.Encode("Hello, world!");
+            Check(ids.SequenceEqual(new[] { 101, 7592, 1010, 2088, 999, 102 }), "tokenizer ids " + string.Join(",", ids));
+            Check(tok.Decode(ids, skipSpecial: true) == "hello, world!", "decode");
+            Check(tok.VocabSize == 30522, "vocab size");
+            Throws(1, () => tok.Decode(new[] { 1 << 30 }), "unknown id");
+        }
+
+        // Generation with SmolLM2 (weights dequantized): greedy answers and is repeatable; streaming adds up.
+        var gguf = Directory.GetFiles(".models", "*.gguf", SearchOption.AllDirectories).FirstOrDefault();
+        Check(gguf != null, "SmolLM2 GGUF (scripts/fetch-models)");
+        if (gguf != null) using (var gen = new Generator(gguf, blocks: false)) {
+            var pieces = new System.Text.StringBuilder();
+            var text = gen.Generate("What is the capital of France?", 12, chat: true, onText: p => pieces.Append(p));
+            Check(text.Contains("Paris") && pieces.ToString() == text, "generation: " + text);
+            Check(gen.Generate("What is the capital of France?", 12, chat: true) == text, "greedy repeatable");
+            Throws(1, () => gen.Generate("x", 4, samplerJson: "{\"temperature\": -1}"), "bad sampler");
+        }
         Console.WriteLine($"C#: {checks} checks, {failures} failures");
         return failures == 0 ? 0 : 1;
     }
