@@ -184,6 +184,9 @@ class _Handle:
     _free = None
     _what = "handle"
 
+    def __init__(self, handle: _P):
+        self._h = handle
+
     def close(self) -> None:
         """Frees the handle (idempotent)."""
         if self._h is not None and self._h.value is not None:
@@ -285,9 +288,6 @@ class Network(_Handle):
 
     _free = staticmethod(_free)
     _what = "network"
-
-    def __init__(self, handle: _P):
-        self._h = handle
 
     @classmethod
     def from_json(cls, text: str) -> "Network":
@@ -443,9 +443,6 @@ class Tokenizer(_Handle):
 
     _free = staticmethod(_tok_free)
     _what = "tokenizer"
-
-    def __init__(self, handle: _P):
-        self._h = handle
 
     @classmethod
     def from_json(cls, text: str) -> "Tokenizer":
