@@ -119,13 +119,8 @@ class Instance {
     });
   }
 
-  /** A handle made by call(outPtr). */
-  handle(call) {
-    this.check(call(this.scratch));
-    return this.u32(this.scratch);
-  }
-  /** A size_t written by call(outPtr). */
-  size(call) {
+  /** The 32-bit out-parameter (a handle or a size_t) that call(outPtr) writes. */
+  out(call) {
     this.check(call(this.scratch));
     return this.u32(this.scratch);
   }
@@ -216,21 +211,21 @@ export class Network extends Handle {
   static fromJSON(json) {
     const w = instance();
     const text = typeof json === "string" ? json : JSON.stringify(json);
-    return new Network(w, w.withString(text, (p) => w.handle((out) => w.x.loom_network_from_json(p, out))));
+    return new Network(w, w.withString(text, (p) => w.out((out) => w.x.loom_network_from_json(p, out))));
   }
 
   /** From the bytes of a .safetensors file written by Loom (the IR is in its metadata). */
   static fromSafetensors(bytes) {
     const w = instance();
     const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    return new Network(w, w.withBytes(b, false, (p) => w.handle((out) => w.x.loom_network_from_safetensors(p, b.length, out))));
+    return new Network(w, w.withBytes(b, false, (p) => w.out((out) => w.x.loom_network_from_safetensors(p, b.length, out))));
   }
 
-  get inputSize() { return this.w.size((out) => this.w.x.loom_network_input_size(this.handle, out)); }
-  get outputSize() { return this.w.size((out) => this.w.x.loom_network_output_size(this.handle, out)); }
+  get inputSize() { return this.w.out((out) => this.w.x.loom_network_input_size(this.handle, out)); }
+  get outputSize() { return this.w.out((out) => this.w.x.loom_network_output_size(this.handle, out)); }
   /** The shape of one output sample. */
   get outputShape() { return Array.from(this.w.array(Uint32Array, 8, (p, c, n) => this.w.x.loom_network_output_shape(this.handle, p, c, n))); }
-  get parameterCount() { return this.w.size((out) => this.w.x.loom_network_parameter_count(this.handle, out)); }
+  get parameterCount() { return this.w.out((out) => this.w.x.loom_network_parameter_count(this.handle, out)); }
 
   /** Threads for this network (results never depend on it; the wasm module runs serially). */
   setThreads(threads) { this.w.check(this.w.x.loom_network_set_threads(this.handle, threads)); }
@@ -293,9 +288,9 @@ export class Trainer extends Handle {
   constructor(network, training) {
     const w = network.w;
     const h = training == null
-      ? w.handle((out) => w.x.loom_trainer_new(network.handle, out))
+      ? w.out((out) => w.x.loom_trainer_new(network.handle, out))
       : w.withString(typeof training === "string" ? training : JSON.stringify(training),
-        (p) => w.handle((out) => w.x.loom_trainer_new_with(network.handle, p, out)));
+        (p) => w.out((out) => w.x.loom_trainer_new_with(network.handle, p, out)));
     super(w, h, "loom_trainer_free", "trainer");
     this.network = network;
   }
@@ -335,10 +330,10 @@ export class Tokenizer extends Handle {
   static fromJSON(json) {
     const w = instance();
     const text = typeof json === "string" ? json : JSON.stringify(json);
-    return new Tokenizer(w, w.withString(text, (p) => w.handle((out) => w.x.loom_tokenizer_from_json(p, out))));
+    return new Tokenizer(w, w.withString(text, (p) => w.out((out) => w.x.loom_tokenizer_from_json(p, out))));
   }
 
-  get vocabSize() { return this.w.size((out) => this.w.x.loom_tokenizer_vocab_size(this.handle, out)); }
+  get vocabSize() { return this.w.out((out) => this.w.x.loom_tokenizer_vocab_size(this.handle, out)); }
 
   /** The ids of `text` (addSpecial: the post-processor's special tokens, e.g. [CLS] … [SEP]). */
   encode(text, { addSpecial = false } = {}) {
@@ -366,7 +361,7 @@ export function referenceHashes() {
  * Float64Arrays holding exact values of the network's compute type. */
 export function* referenceCases() {
   const w = instance();
-  const count = w.size((out) => w.x.loom_reference_count(out));
+  const count = w.out((out) => w.x.loom_reference_count(out));
   for (let i = 0; i < count; i++) {
     const name = w.text(64, (p, c, n) => w.x.loom_reference_name(i, p, c, n));
     const data = (which) => w.array(Float64Array, 256, (p, c, n) => w.x.loom_reference_data(i, which, p, c, n));
