@@ -2,7 +2,8 @@
 // scripts/test-web: serves the repository on 127.0.0.1, (a) trains the default setup with
 // ?autotrain and compares the hashes with web/native-hashes.json, saves a screenshot, (b) runs
 // ?crosscheck and diffs its 1378 lines with the golden file. Exit status 1 on any difference.
-// Usage: node --experimental-websocket web/headless-check.mjs [chromium] [outdir]
+// Usage: node --experimental-websocket web/headless-check.mjs [--chromium PATH] [--out DIR]
+//        [--crosscheck-only FILE]   (only (b), its lines also written to FILE)
 import { spawn } from "node:child_process";
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -11,8 +12,11 @@ import { extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const chromiumPath = process.argv[2] ?? "chromium";
-const out = resolve(root, process.argv[3] ?? ".build-web");
+const args = process.argv.slice(2);
+const option = (name, fallback) => { const i = args.indexOf(name); return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback; };
+const chromiumPath = option("--chromium", "chromium");
+const out = resolve(root, option("--out", ".build-web"));
+const crosscheckOnly = option("--crosscheck-only", null);
 const LIMIT_MS = Number(process.env.LOOM_WEB_TIMEOUT_S ?? 240) * 1000;
 mkdirSync(out, { recursive: true });
 
@@ -149,9 +153,9 @@ async function open(query, element, states, limitMs) {
 }
 const text = (id) => evaluate(`document.getElementById(${JSON.stringify(id)}).textContent`);
 
-try {
+async function trainingChecks() {
   // (a) train the default setup and compare with the native hashes
-  let t = Date.now();
+  const t = Date.now();
   const state = await open("?autotrain", "status", ["trained", "error"], 120_000);
   if (state !== "trained") throw new Error(`training failed: ${await text("error")} ${consoleLines.join("\n")}`);
   const native = JSON.parse(readFileSync(join(root, "web/native-hashes.json"), "utf8"));
@@ -176,18 +180,27 @@ try {
   if (edited !== "native: n/a (edited network)" || await text("native-output-hash") !== "n/a") fail(`edited network: the page says "${edited}"`);
   else if (await text("weights-hash") === native.weights_hash) fail("the edited network gave the default's weights hash");
   else log(`edited network: ${await text("status")}, "${edited}"`);
+}
 
+async function crosscheck() {
   // (b) every golden reference case through bindings/js in the page
-  t = Date.now();
+  const t = Date.now();
   const cstate = await open("?crosscheck", "crosscheck-status", ["done", "error"], 180_000);
   if (cstate !== "done") throw new Error(`crosscheck failed: ${await text("crosscheck-status")} ${consoleLines.join("\n")}`);
   const lines = (await text("crosscheck")).split("\n").filter((l) => l !== "");
-  writeFileSync(join(out, "chromium-hashes.txt"), lines.map((l) => l + "\n").join(""));
+  const all = lines.map((l) => l + "\n").join("");
+  writeFileSync(join(out, "chromium-hashes.txt"), all);
+  if (crosscheckOnly) writeFileSync(resolve(crosscheckOnly), all);
   const golden = readFileSync(join(root, "Fixtures/golden/reference-hashes.txt"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
   const diff = golden.map((g, i) => (g === lines[i] ? null : `line ${i + 1}: golden ${g}, chromium ${lines[i] ?? "(missing)"}`)).filter(Boolean);
   if (lines.length !== golden.length) diff.push(`${lines.length} lines, golden ${golden.length}`);
   if (diff.length) fail(`crosscheck differs from the golden file:\n  ${diff.slice(0, 10).join("\n  ")}`);
   else log(`crosscheck: ${lines.length} lines identical to the golden file (${((Date.now() - t) / 1000).toFixed(1)} s; ${join(out, "chromium-hashes.txt")})`);
+}
+
+try {
+  if (!crosscheckOnly) await trainingChecks();
+  await crosscheck();
   await send("Browser.close").catch(() => {});
 } catch (e) {
   fail(e.message);
