@@ -213,3 +213,26 @@ test("setThreads is accepted and changes nothing", () => {
     net.free();
   }
 });
+
+test("load() takes bytes or a compiled module; objects keep the module they were made in", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { load } = await import("../loom.mjs");
+  const { wasmPath } = await import("./helpers.mjs");
+  const old = Network.fromJSON(tinyDense());
+  const oldMemory = exports().memory;
+  try {
+    assert.match(await load(readFileSync(wasmPath)), /^\d+\.\d+\.\d+$/);
+    assert.notEqual(exports().memory, oldMemory);
+    assert.match(await load(new WebAssembly.Module(readFileSync(wasmPath))), /^\d+\.\d+\.\d+$/);
+    const fresh = Network.fromJSON(tinyDense());
+    try {
+      assert.deepEqual(Array.from(fresh.forward(new Float32Array([1, 2]))), [5.5, 0.5]);
+      assert.deepEqual(Array.from(old.forward(new Float32Array([1, 2]))), [5.5, 0.5]);
+    } finally {
+      fresh.free();
+    }
+    await assert.rejects(load(new Uint8Array([0, 97, 115, 109])), WebAssembly.CompileError);
+  } finally {
+    old.free();
+  }
+});
