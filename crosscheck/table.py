@@ -1,6 +1,6 @@
-"""Prints scripts/crosscheck's table: one row per golden line (case and kind), one column per
-implementation, each cell the hash that implementation computed ("=" where it equals the golden
-file's, which is printed in the first column), then a summary; exits 1 if any cell differs or any
+"""Prints scripts/crosscheck's table: one row per golden line (case and kind), the golden file's
+hash, then one column per implementation with the hash it computed (marked "!" where it differs),
+then a summary; exits 1 if any cell differs or any
 column is missing lines. Usage: python3 crosscheck/table.py GOLDEN NAME=FILE ..."""
 import sys
 
@@ -18,17 +18,17 @@ def read(path):
 golden_lines = [l.split() for l in open(golden_path) if l.strip() and not l.startswith("#")]
 results = [(name, read(path)) for name, path in columns]
 width = max(len(n) for n, _ in golden_lines)
-print(f"{'case':<{width}}  {'golden':<16}  " + "  ".join(f"{n:^13}" for n, _ in results))
+print(f"{'case':<{width}}  {'golden':<16}  " + "  ".join(f"{n:<17}" for n, _ in results))
 bad = {n: 0 for n, _ in results}
 for key, want in golden_lines:
     cells = []
     for name, got in results:
         h = got.get(key)
         if h == want:
-            cells.append(f"{'=':^13}")
+            cells.append(f" {h}")
         else:
             bad[name] += 1
-            cells.append(f"{(h or 'missing')[:13]:^13}")
+            cells.append(f"!{(h or 'missing'):<16}")
     print(f"{key:<{width}}  {want}  " + "  ".join(cells))
 print()
 for name, got in results:

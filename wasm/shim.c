@@ -67,3 +67,9 @@ void __multi3(uint64_t *out, uint64_t alo, uint64_t ahi, uint64_t blo, uint64_t 
     out[0] = lo;
     out[1] = hi;
 }
+
+// Memory for the caller's buffers (JavaScript cannot allocate inside the module): `n` bytes,
+// 16-byte aligned, or 0 when the memory cannot grow that far — never a trap, since the allocator
+// checks every size. loom_dealloc(0) is ignored.
+void *loom_alloc(size_t n) { return malloc(n ? n : 1); }
+void loom_dealloc(void *p) { free(p); }

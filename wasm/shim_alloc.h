@@ -18,7 +18,10 @@ static void *alloc_class(uint32_t c, uintptr_t align) {
     }
     if (heap_top == 0 && (heap_top = shim_heap_start()) == 0) return 0;
     uintptr_t size = (uintptr_t)1 << c;
+    // Every sum is checked: an address that wrapped around would hand out memory already in use.
+    if (heap_top > UINTPTR_MAX - sizeof(header_t) - (align - 1)) return 0;
     uintptr_t start = (heap_top + sizeof(header_t) + align - 1) & ~(align - 1);
+    if (size > UINTPTR_MAX - start) return 0;
     uintptr_t end = start + size;
     if (!shim_heap_extend(end)) return 0;
     heap_top = end;
@@ -28,6 +31,10 @@ static void *alloc_class(uint32_t c, uintptr_t align) {
 
 int posix_memalign(void **out, size_t align, size_t size) {
     if (align < 16) align = 16;
+    if ((align & (align - 1)) != 0 || align > ((size_t)1 << 16)) return 22;  // EINVAL
+    // The largest class is half the address space; anything bigger cannot be served.
+    const uint32_t max_class = sizeof(size_t) * 8 - 2;
+    if (size > ((size_t)1 << max_class)) return 12;  // ENOMEM
     uint32_t c = 4;
     while (((size_t)1 << c) < size) c++;
     void *p = alloc_class(c, align);

@@ -1,7 +1,9 @@
 """Writes web/native-hashes.json: the page's default setup (web/default-network.json on the default
 data set) trained natively through libloom with the Python binding, and the hashes the page shows.
 
-    LOOM_LIBRARY=.build/release/libloom.so PYTHONPATH=bindings/python python3 web/generate-native-hashes.py
+    LOOM_LIBRARY=.build/release/libloom.so PYTHONPATH=bindings/python python3 web/generate-native-hashes.py [--check]
+
+(--check: compute and compare with the committed file instead of writing it; scripts/test-web does.)
 
 The data set and the training schedule are the page's (web/data.mjs, web/app.mjs): 256 points of a
 16 × 16 grid, sample k = point (97·k) mod 256 at ((2i − 15)/16, (2j − 15)/16), labels from integer
@@ -39,20 +41,14 @@ def dataset(name):
     return x, y
 
 
-def fnv1a64(data: bytes, h: int = 0xCBF29CE484222325) -> int:
-    for b in data:
-        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
-
-
 def output_hash(y: np.ndarray, batch: int, dims) -> str:
     head = struct.pack(f"<{len(dims) + 2}Q", len(dims) + 1, batch, *dims)
     bits = np.ascontiguousarray(y, dtype=np.float32).reshape(-1).view(np.uint32).copy()
     bits[np.isnan(y.reshape(-1))] = 0x7FC00000
-    return f"{fnv1a64(head + bits.astype('<u4').tobytes()):016x}"
+    return f"{loom.fnv1a64(head + bits.astype('<u4').tobytes()):016x}"
 
 
-def main(dataset_name: str = "checkerboard") -> None:
+def main(dataset_name: str = "checkerboard", check: bool = False) -> None:
     text = (HERE / "default-network.json").read_text()
     ir = json.loads(text)
     x, y = dataset(dataset_name)
@@ -73,15 +69,23 @@ def main(dataset_name: str = "checkerboard") -> None:
         "network": ir,
         "dataset": dataset_name,
         "steps": len(losses),
-        "data_hash": f"{fnv1a64(x.astype('<f4').tobytes() + y.astype('<f4').tobytes()):016x}",
+        "data_hash": f"{loom.fnv1a64(x.astype('<f4').tobytes() + y.astype('<f4').tobytes()):016x}",
         "output_hash": output_hash(out, COUNT, list(net.output_shape)),
         "weights_hash": f"{net.weights_hash():016x}",
         "final_loss": float(losses[-1]),
     }
     net.close()
-    (HERE / "native-hashes.json").write_text(json.dumps(result, indent=2) + "\n")
+    path = HERE / "native-hashes.json"
+    if check:
+        committed = json.loads(path.read_text())
+        if committed != result:
+            sys.exit(f"{path} is not what libloom computes now: {json.dumps({k: v for k, v in result.items() if k != 'network'})}")
+        print(f"{path.name}: libloom computes the committed hashes")
+        return
+    path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "network"}))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    args = [a for a in sys.argv[1:] if a != "--check"]
+    main(*args, check="--check" in sys.argv[1:])

@@ -186,6 +186,11 @@ static void test_tokenizer(void) {
     EXPECT(loom_tokenizer_decode(t, ids, 6, 1, out, sizeof out, &need), LOOM_OK);
     CHECK(strcmp(out, "hello, world!") == 0, "decoded \"%s\"", out);
     EXPECT(loom_tokenizer_decode(t, ids, 6, 0, out, 4, &need), LOOM_ERR_BUFFER_TOO_SMALL);
+    EXPECT(loom_tokenizer_encode(t, NULL, 0, 1, ids, 32, &count), LOOM_OK);  /* empty text: NULL is fine */
+    CHECK(count == 2 && ids[0] == 101 && ids[1] == 102, "empty text with specials: %zu ids", count);
+    EXPECT(loom_tokenizer_encode(t, "", 0, 0, NULL, 0, &count), LOOM_OK);  /* an empty result fits a NULL buffer */
+    CHECK(count == 0, "empty result count %zu", count);
+    EXPECT(loom_tokenizer_encode(t, NULL, 3, 1, ids, 32, &count), LOOM_ERR_INVALID_ARGUMENT);
     EXPECT(loom_tokenizer_encode(t, "\xe2\x82", 2, 1, ids, 32, &count), LOOM_ERR_INVALID_ARGUMENT);
     CHECK(strstr(loom_last_error(), "UTF-8") != NULL, "invalid UTF-8 message: %s", loom_last_error());
     const int32_t bad_ids[1] = {1 << 30};

@@ -164,6 +164,7 @@ func copyOut(_ text: String, _ buf: UnsafeMutablePointer<CChar>?, _ capacity: In
 /// Copies `values` into a caller buffer of `capacity` elements; *needed gets the count.
 func copyOut<E>(_ values: [E], _ buf: UnsafeMutablePointer<E>?, _ capacity: Int, _ needed: UnsafeMutablePointer<Int>?, what: String) -> Int32 {
     needed?.pointee = values.count
+    if values.isEmpty { return 0 }
     guard let buf, capacity >= values.count else {
         LastError.set("\(what) holds \(capacity) elements; \(values.count) are needed")
         return bufferTooSmall

@@ -21,6 +21,7 @@ public final class Network<T: LoomFloat> {
         }
         guard !spec.layers.isEmpty else { throw LoomError(.invalidIR, "layers", "must not be empty") }
         _ = try Builder<T>.checkedCount(spec.inputShape, path: "input.shape", what: "one sample")
+        if materialize { try Network.checkParameterBytes(spec) }
         self.spec = spec
         let params = ParameterStore<T>()
         params.materialize = materialize
@@ -30,6 +31,26 @@ public final class Network<T: LoomFloat> {
         layerCount = builder.nextID
         params.materialize = true
         self.params = params
+    }
+
+    /// The most bytes the parameters and their gradients may take: the signed range of a 32-bit
+    /// address space (wasm32), else 2^46.
+    public static var maxParameterBytes: Int { Int.bitWidth == 32 ? Int.max : 1 << 46 }
+
+    /// Refuses, before anything is allocated, a network whose parameters and gradients would not
+    /// fit (a shape-only build sizes them), so a too-large IR is an error instead of an allocation
+    /// failure or an arithmetic overflow on a 32-bit platform.
+    static func checkParameterBytes(_ spec: NetworkSpec) throws(LoomError) {
+        let probe = try Network(spec, materialize: false)
+        var bytes = 0
+        for v in probe.params.values {
+            var n = 2 * MemoryLayout<T>.stride, overflow = false
+            for d in v.shape where !overflow { (n, overflow) = n.multipliedReportingOverflow(by: d) }
+            if !overflow { (bytes, overflow) = bytes.addingReportingOverflow(n) }
+            guard !overflow, bytes <= maxParameterBytes else {
+                throw LoomError(.invalidIR, "layers", "the parameters and their gradients need more than \(maxParameterBytes) bytes, the most this platform can hold")
+            }
+        }
     }
 
     /// How passes compute in the network's dtype (`Execution`).

@@ -202,3 +202,24 @@ test("a LoomError carries the status name, status and the module's message", () 
     assert.match(String(e), /^LoomError: invalid JSON/);
   }
 });
+
+test("a network too large for wasm32 memory is status 3 before anything is allocated, and the module stays usable", () => {
+  const huge = JSON.stringify({ format: "loom", version: 1, input: { shape: [20000] }, layers: [{ type: "dense", units: 15000 }] });
+  fails(() => Network.fromJSON(huge), Status.INVALID_NETWORK, /bytes, the most this platform can hold/);
+  const net = Network.fromJSON(tinyDense());
+  try {
+    assert.deepEqual(Array.from(net.forward(new Float32Array([1, 1]), 1)), [3.5, 1.5]);
+  } finally {
+    net.free();
+  }
+});
+
+test("the allocator refuses what cannot fit instead of handing out memory in use", () => {
+  const a = raw.loom_alloc(0x7fffffff);
+  const b = raw.loom_alloc(0x7fffffff);
+  assert.equal(b, 0, "a second 2 GiB block cannot exist in a 4 GiB wasm32 memory");
+  const c = raw.loom_alloc(64);
+  assert.ok(c !== 0 && (a === 0 || c < a || c >= a + 0x7fffffff), `block at ${c} overlaps the live block at ${a}`);
+  raw.loom_dealloc(c);
+  raw.loom_dealloc(a);
+});
