@@ -6,6 +6,7 @@ import PackageDescription
 //   LoomNN        layers, network graph, IR codec, losses, optimizers, schedulers, trainer (stdlib only; also Embedded wasm32)
 //   CLoomKernels  C SIMD kernels with per-function target attributes and run-time CPU dispatch (native only)
 //   LoomText      tokenizers (Hugging Face tokenizer.json, GGUF vocabularies), regex, Unicode normalization (stdlib only)
+//   LoomGPU       the CUDA backend: driver and NVRTC through dlopen, generated kernels (native only)
 //   Loom          the public native Swift API: files, threads, accelerated kernels, progress
 //   loom          the command-line tool
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "LoomCore", targets: ["LoomCore"]),
         .library(name: "LoomNN", targets: ["LoomNN"]),
         .library(name: "LoomText", targets: ["LoomText"]),
+        .library(name: "LoomGPU", targets: ["LoomGPU"]),
         .executable(name: "loom", targets: ["LoomCLI"]),
         // libloom.so: the C ABI (include/loom.h).
         .library(name: "loomc", type: .dynamic, targets: ["LoomC"]),
@@ -27,7 +29,8 @@ let package = Package(
         .target(name: "LoomNN", dependencies: ["LoomCore"]),
         .target(name: "LoomText", dependencies: ["LoomCore"]),
         .target(name: "CLoomKernels"),
-        .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "LoomText", "CLoomKernels"]),
+        .target(name: "LoomGPU", dependencies: ["LoomCore"]),
+        .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "LoomText", "CLoomKernels", "LoomGPU"]),
         .target(name: "LoomC", dependencies: ["Loom", "LoomCore", "LoomNN", "LoomText"]),
         .executableTarget(
             name: "LoomCLI",
@@ -37,6 +40,7 @@ let package = Package(
         .testTarget(name: "LoomNNTests", dependencies: ["LoomNN", "Loom"], resources: []),
         .testTarget(name: "LoomTests", dependencies: ["Loom"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"]),
+        .testTarget(name: "LoomGPUTests", dependencies: ["LoomGPU", "Loom"]),
     ],
     swiftLanguageModes: [.v5]
 )

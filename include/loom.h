@@ -33,7 +33,8 @@ typedef enum loom_status {
     LOOM_ERR_NON_FINITE = 7,
     LOOM_ERR_IO = 8,
     LOOM_ERR_UNSUPPORTED_VERSION = 9,
-    LOOM_ERR_BUFFER_TOO_SMALL = 10
+    LOOM_ERR_BUFFER_TOO_SMALL = 10,
+    LOOM_ERR_DEVICE = 11          /* a GPU is missing, unusable or failed (the message says what to do) */
 } loom_status;
 
 typedef struct loom_network loom_network;

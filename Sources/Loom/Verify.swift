@@ -1,5 +1,6 @@
 import LoomCore
 import LoomNN
+import LoomGPU
 
 /// The determinism self-check behind `loom verify`.
 public enum Verify {
@@ -12,9 +13,13 @@ public enum Verify {
     /// Runs every reference network on each thread count and checks the hashes agree; checks
     /// batch invariance (each sample alone vs. inside a batch of 64) for each network; and, when
     /// `golden` is given, compares with the golden lines.
-    public static func run(threads: [Int], golden: [String]? = nil, log: (String) -> Void = { _ in }) throws(LoomError) -> Result {
+    /// With `device` (a GPU), the reference networks also run there and must give the CPU's lines.
+    public static func run(threads: [Int], golden: [String]? = nil, device: Device = .cpu,
+                           log: (String) -> Void = { _ in }) throws(LoomError) -> Result {
         var failures = [String]()
         let counts = threads.isEmpty ? [1] : threads
+        // The device first, so a missing GPU fails before any work.
+        let dctx = device == .cpu ? nil : try device.context(threads: counts[0])
         let base = try ReferenceNetworks.hashLines(context: CPUContext(threads: counts[0]))
         for t in counts.dropFirst() {
             let other = try ReferenceNetworks.hashLines(context: CPUContext(threads: t))
@@ -22,6 +27,17 @@ public enum Verify {
                 failures.append("threads \(counts[0]) vs \(t): \(a) ≠ \(b)")
             }
             log("threads \(t): \(other == base ? "identical" : "DIFFERENT")")
+        }
+        if let dctx {
+            let other = try ReferenceNetworks.hashLines(context: dctx)
+            for (a, b) in zip(base, other) where a != b { failures.append("\(device) vs cpu: \(b) ≠ \(a)") }
+            var detail = ""
+            if let g = dctx as? CUDAContext {
+                detail = " (\(g.device.name), \(g.products) matrix products on the GPU"
+                    + (g.failures > 0 ? ", \(g.failures) fell back to the CPU: \(g.lastError?.description ?? "")" : "") + ")"
+                if g.products == 0 { failures.append("\(device): no matrix product ran on the GPU") }
+            }
+            log("\(device): \(other == base ? "identical" : "DIFFERENT")\(detail)")
         }
         let ctx = CPUContext(threads: counts.max() ?? 1)
         for c in ReferenceNetworks.cases(dtype: .f32) { failures += try batchInvariance(c, as: Float.self, context: ctx) }

@@ -3,7 +3,7 @@
 /** The status codes of include/loom.h. */
 export declare const Status: Readonly<{
   OK: 0; INVALID_ARGUMENT: 1; INVALID_JSON: 2; INVALID_NETWORK: 3; INVALID_MODEL: 4; SHAPE_MISMATCH: 5;
-  INVALID_INPUT: 6; NON_FINITE: 7; IO: 8; UNSUPPORTED_VERSION: 9; BUFFER_TOO_SMALL: 10;
+  INVALID_INPUT: 6; NON_FINITE: 7; IO: 8; UNSUPPORTED_VERSION: 9; BUFFER_TOO_SMALL: 10; DEVICE: 11;
 }>;
 
 /** A failed call: the module's status code and message. */

@@ -9,12 +9,12 @@
 //   const y = net.forward(new Float32Array([0, 1]));  // Float32Array in → Float32Array out
 
 const STATUS_NAMES = ["ok", "invalid argument", "invalid JSON", "invalid network", "invalid model", "shape mismatch",
-  "invalid input", "non-finite value", "I/O error", "unsupported version", "buffer too small"];
+  "invalid input", "non-finite value", "I/O error", "unsupported version", "buffer too small", "device error"];
 
 /** The status codes of loom.h's loom_status. */
 export const Status = Object.freeze({
   OK: 0, INVALID_ARGUMENT: 1, INVALID_JSON: 2, INVALID_NETWORK: 3, INVALID_MODEL: 4, SHAPE_MISMATCH: 5,
-  INVALID_INPUT: 6, NON_FINITE: 7, IO: 8, UNSUPPORTED_VERSION: 9, BUFFER_TOO_SMALL: 10,
+  INVALID_INPUT: 6, NON_FINITE: 7, IO: 8, UNSUPPORTED_VERSION: 9, BUFFER_TOO_SMALL: 10, DEVICE: 11,
 });
 
 /** A failed call: `status` is the loom_status code ("invalid JSON" … in `statusName`), `message`

@@ -133,6 +133,7 @@ func status(_ e: LoomError) -> Int32 {
     case .nonFinite: return 7
     case .io: return 8
     case .unsupportedVersion: return 9
+    case .device: return 11
     }
 }
 

@@ -10,9 +10,9 @@ extension LoomCommand {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure layer and training-step speed (used by scripts/bench).",
-            discussion: "Modes: dense (the default; square dense layers of --sizes), conv2d, lstm, mha (forward + backward of one layer), train-cnn, train-mlp (a full training step: forward, loss, backward, AdamW), or layers (all but dense).")
+            discussion: "Modes: dense (the default; square dense layers of --sizes), conv2d, lstm, mha (forward + backward of one layer), train-cnn, train-mlp (a full training step: forward, loss, backward, AdamW), layers (all but dense), llm (a GGUF model), or gpu-gemm (the fixed-order product kernel on GPU 0 vs the CPU's bits).")
 
-        @Option(name: .long, help: "dense, conv2d, lstm, mha, train-cnn, train-mlp or layers.")
+        @Option(name: .long, help: "dense, conv2d, lstm, mha, train-cnn, train-mlp, layers, llm or gpu-gemm.")
         var mode: String = "dense"
         @Option(name: .long, help: "Steps per timed round in the layer and training modes.")
         var iterations: Int = 10
@@ -34,6 +34,14 @@ extension LoomCommand {
             if mode == "llm" {
                 guard let m = model else { throw LoomError(.invalidArgument, "--model", "llm mode needs a GGUF model") }
                 try LLMBench.run(model: m, weights: weights, promptTokens: promptTokens, genTokens: genTokens, repeats: repeats, context: ctx)
+                return
+            }
+            if mode == "gpu-gemm" {
+                switch dtype {
+                case "f32": try GPUGemmBench.run(Float.self, sizes: sizes, repeats: repeats, host: ctx)
+                case "f64": try GPUGemmBench.run(Double.self, sizes: sizes, repeats: repeats, host: ctx)
+                default: throw LoomError(.invalidArgument, "--dtype", "f32 or f64, got \(dtype)")
+                }
                 return
             }
             if mode != "dense" {

@@ -12,13 +12,15 @@ extension LoomCommand {
         var threads: [Int] = [1, 2, 3, 8]
         @Option(name: .long, help: "Compare with a golden hash file (one `name hash` per line).")
         var golden: String?
+        @Option(name: .long, help: "Also run on this device and require the CPU's bits: cpu, cuda or cuda:N.")
+        var device: String = "cpu"
 
         func run() throws {
             for t in threads where t < 1 || t > 1024 {
                 throw LoomError(.invalidArgument, "--threads", "must be between 1 and 1024, got \(t)")
             }
             let goldenLines = try golden.map { try FileIO.readText($0).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
-            let r = try Loom.Verify.run(threads: threads, golden: goldenLines, log: { note($0) })
+            let r = try Loom.Verify.run(threads: threads, golden: goldenLines, device: try Device(parsing: device), log: { note($0) })
             for l in r.lines { out(l) }
             if !r.failures.isEmpty {
                 for f in r.failures.prefix(20) { note("FAIL: \(f)") }

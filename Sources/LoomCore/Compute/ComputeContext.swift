@@ -39,12 +39,16 @@ public protocol ComputeContext: AnyObject {
     func ggufDotRows(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int,
                      codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Int32>,
                      into y: UnsafeMutablePointer<Float>) -> Bool
+    /// True for a context whose gemm entry points run on a device that splits the work itself
+    /// (a GPU): `Gemm.run` then hands it every product whole instead of splitting by host threads.
+    var takesWholeGemm: Bool { get }
 }
 
 extension ComputeContext {
     public func ggufDotRows(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int,
                             codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Int32>,
                             into y: UnsafeMutablePointer<Float>) -> Bool { false }
+    public var takesWholeGemm: Bool { false }
 }
 
 /// The portable context: one thread, reference kernels. Used by the WebAssembly build and as the

@@ -37,7 +37,7 @@ public enum Gemm {
         if p.m == 0 || p.n == 0 { return }
         let work = p.m * p.n * Swift.max(p.k, 1)
         let threads = context.threads
-        if threads == 1 || work < 32_768 {
+        if threads == 1 || work < 32_768 || context.takesWholeGemm {
             T.gemmKernel(context, p)
             return
         }

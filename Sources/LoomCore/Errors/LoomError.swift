@@ -13,6 +13,8 @@ public struct LoomError: Error, Equatable, Sendable, CustomStringConvertible {
         case invalidModel = "invalid model file"
         case io = "I/O error"
         case invalidArgument = "invalid argument"
+        /// A compute device (GPU) is missing, unusable or failed: the message says which and what to do.
+        case device = "device error"
     }
     public var kind: Kind
     public var path: String

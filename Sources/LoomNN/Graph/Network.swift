@@ -35,7 +35,13 @@ public final class Network<T: LoomFloat> {
 
     /// The most bytes the parameters and their gradients may take: the signed range of a 32-bit
     /// address space (wasm32), else 2^46.
-    public static var maxParameterBytes: Int { Int.bitWidth == 32 ? Int.max : 1 << 46 }
+    public static var maxParameterBytes: Int {
+        #if _pointerBitWidth(_32)
+        return Int.max
+        #else
+        return 1 << 46
+        #endif
+    }
 
     /// Refuses, before anything is allocated, a network whose parameters and gradients would not
     /// fit (a shape-only build sizes them), so a too-large IR is an error instead of an allocation

@@ -30,7 +30,8 @@ __all__ = ["LoomError", "Network", "Trainer", "Tokenizer", "Generator", "referen
            "load_model_simple", "evaluate_network_simple"]
 
 _STATUS = {1: "invalid argument", 2: "invalid JSON", 3: "invalid network", 4: "invalid model", 5: "shape mismatch",
-           6: "invalid input", 7: "non-finite value", 8: "I/O error", 9: "unsupported version", 10: "buffer too small"}
+           6: "invalid input", 7: "non-finite value", 8: "I/O error", 9: "unsupported version", 10: "buffer too small",
+           11: "device error"}
 
 
 class LoomError(Exception):

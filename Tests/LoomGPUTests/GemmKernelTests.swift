@@ -1,0 +1,100 @@
+import XCTest
+import Glibc
+import LoomCore
+import LoomGPU
+import Loom
+
+/// The CUDA backend without a GPU (CI): the generated kernel sources, their compilation with NVRTC
+/// (the PyPI wheel that scripts/test installs; LOOM_NVRTC points at it), and the errors when no
+/// driver is present. docs/gpu.md.
+final class GemmKernelTests: XCTestCase {
+    func kernel(m: Int, n: Int, k: Int, transposeB: Bool = false, accumulate: Bool = false, f64: Bool = false) -> GemmKernel {
+        var a = [Float](repeating: 0, count: 1), b = a, c = a
+        return a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            GemmKernel(GemmProblem(m: m, n: n, k: k, a: UnsafePointer(ap.baseAddress!), rsA: k, csA: 1, b: UnsafePointer(bp.baseAddress!),
+                                   rsB: transposeB ? 1 : n, csB: transposeB ? k : 1, c: cp.baseAddress!, ldc: n, accumulate: accumulate),
+                       element: f64 ? .f64 : .f32)
+        } } }
+    }
+
+    /// The chain is the canonical one: a correctly rounded fma per k, from +0 or from C.
+    func testSourceIsTheCanonicalChain() {
+        let s = kernel(m: 257, n: 131, k: 77).source
+        XCTAssertTrue(s.contains("acc[i][j] = __fmaf_rn(a[i], b[j], acc[i][j]);"))
+        XCTAssertTrue(s.contains("constexpr int M = 257, N = 131, K = 77;"))
+        XCTAssertTrue(s.contains("acc[i][j] = (float)0;"), "starts from +0 without accumulate")
+        XCTAssertFalse(s.contains("__fmul_rn") || s.contains("fmaf(") || s.contains("__expf"))
+        XCTAssertTrue(s.contains("for (int kk = 0; kk < K - k0; ++kk) step(kk);"), "the last tile stops at K: no zero padding in a chain")
+        let acc = kernel(m: 8, n: 8, k: 8, accumulate: true, f64: true).source
+        XCTAssertTrue(acc.contains("__fma_rn(a[i], b[j], acc[i][j])") && acc.contains("double"))
+        XCTAssertTrue(acc.contains("C[r * LDC + c] : (double)0"), "accumulate starts from C")
+    }
+
+    func testTilesGridAndSpans() {
+        let small = kernel(m: 257, n: 131, k: 77)
+        XCTAssertEqual(small.tile, .small)
+        XCTAssertEqual(small.grid.x, 3)
+        XCTAssertEqual(small.grid.y, 5)
+        XCTAssertEqual(small.spans.a, 257 * 77)
+        XCTAssertEqual(small.spans.b, 77 * 131)
+        XCTAssertEqual(small.spans.c, 257 * 131)
+        let t = kernel(m: 4, n: 3, k: 5, transposeB: true)
+        XCTAssertEqual(t.spans.b, (5 - 1) * 1 + (3 - 1) * 5 + 1)
+        XCTAssertTrue(t.source.contains("const int kk = e % TK, c = e / TK;"), "B with k contiguous is loaded along k")
+        let large = kernel(m: 4096, n: 4096, k: 4096)
+        XCTAssertEqual(large.tile, .large)
+        XCTAssertEqual(large.tile.threads, 256)
+        XCTAssertEqual(GemmKernel.Tile.small.threads, 256)
+    }
+
+    /// Every kind of generated kernel compiles with NVRTC into a CUBIN (an ELF file) for Hopper
+    /// and Ampere. Required when LOOM_REQUIRE_NVRTC=1 (scripts/test); skipped elsewhere without NVRTC.
+    func testEveryKernelCompilesWithNVRTC() throws {
+        let nvrtc: NVRTC
+        do { nvrtc = try NVRTC() } catch {
+            if ProcessInfoLite.env("LOOM_REQUIRE_NVRTC") == "1" { XCTFail("NVRTC is required here: \(error)") }
+            throw XCTSkip("no NVRTC on this machine: \(error)")
+        }
+        let kernels = [kernel(m: 257, n: 131, k: 77), kernel(m: 1, n: 1, k: 1), kernel(m: 5, n: 7, k: 0),
+                       kernel(m: 64, n: 300, k: 33, transposeB: true), kernel(m: 2048, n: 1024, k: 512),
+                       kernel(m: 100, n: 100, k: 100, accumulate: true), kernel(m: 1024, n: 1024, k: 9, f64: true)]
+        for arch in ["sm_90", "sm_80"] {
+            for k in kernels {
+                let cubin = try nvrtc.compile(k.source, name: GemmKernel.functionName, arch: arch)
+                XCTAssertEqual(Array(cubin.prefix(4)), [0x7f, 0x45, 0x4c, 0x46], "\(arch) \(k.m)×\(k.n)×\(k.k): not an ELF CUBIN")
+            }
+        }
+        XCTAssertThrowsError(try nvrtc.compile("extern \"C\" __global__ void broken( {", name: "broken", arch: "sm_90")) { e in
+            XCTAssertTrue((e as? LoomError)?.message.contains("did not compile") ?? false, "\(e)")
+        }
+    }
+
+    /// Without an NVIDIA driver (CI), asking for the GPU is a device error that says what to do,
+    /// and the CPU still works.
+    func testNoDriverIsAClearError() throws {
+        if ProcessInfoLite.fileExists("/usr/local/nvidia/lib64/libcuda.so.1") || ProcessInfoLite.fileExists("/usr/lib/x86_64-linux-gnu/libcuda.so.1") {
+            throw XCTSkip("this machine has an NVIDIA driver")
+        }
+        XCTAssertThrowsError(try Device.cuda(index: 0).context()) { e in
+            guard let le = e as? LoomError else { return XCTFail("\(e)") }
+            XCTAssertEqual(le.kind, .device)
+            XCTAssertTrue(le.message.contains("no NVIDIA driver") && le.message.contains("CPU"), le.message)
+        }
+        XCTAssertNoThrow(try Device.cpu.context(threads: 1))
+    }
+
+    func testDeviceParsing() throws {
+        XCTAssertEqual(try Device(parsing: "cpu"), .cpu)
+        XCTAssertEqual(try Device(parsing: "cuda"), .cuda(index: 0))
+        XCTAssertEqual(try Device(parsing: "cuda:3"), .cuda(index: 3))
+        for bad in ["gpu", "cuda:", "cuda:-1", "CUDA"] {
+            XCTAssertThrowsError(try Device(parsing: bad), bad)
+        }
+    }
+}
+
+/// Environment and file checks without Foundation.
+enum ProcessInfoLite {
+    static func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+    static func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+}
