@@ -11,6 +11,7 @@ public final class CUDADevice {
     /// Compute capability, e.g. (9, 0).
     public let capability: (Int, Int)
     public let memoryBytes: Int
+    public let multiprocessors: Int
     let context: OpaquePointer
     private var functions: [String: OpaquePointer] = [:]
     private var lock = pthread_mutex_t()
@@ -42,8 +43,9 @@ public final class CUDADevice {
         var major: Int32 = 0, minor: Int32 = 0
         try driver.check(driver.cuDeviceGetAttribute(&major, 75, dev), "cuDeviceGetAttribute")  // COMPUTE_CAPABILITY_MAJOR
         try driver.check(driver.cuDeviceGetAttribute(&minor, 76, dev), "cuDeviceGetAttribute")  // COMPUTE_CAPABILITY_MINOR
-        var mem = 0
+        var mem = 0, sms: Int32 = 0
         try driver.check(driver.cuDeviceTotalMem(&mem, dev), "cuDeviceTotalMem")
+        try driver.check(driver.cuDeviceGetAttribute(&sms, 16, dev), "cuDeviceGetAttribute")  // MULTIPROCESSOR_COUNT
         var ctx: OpaquePointer? = nil
         try driver.check(driver.cuDevicePrimaryCtxRetain(&ctx, dev), "cuDevicePrimaryCtxRetain")
         guard let ctx else { throw LoomError(.device, "cuDevicePrimaryCtxRetain", "returned no context") }
@@ -51,6 +53,7 @@ public final class CUDADevice {
         name = String(cString: buf)
         capability = (Int(major), Int(minor))
         memoryBytes = mem
+        multiprocessors = Int(sms)
         context = ctx
         pthread_mutex_init(&lock, nil)
     }
@@ -88,7 +91,8 @@ public final class CUDADevice {
         return p
     }
 
-    /// Launches `f` over `grid` blocks of `threads` with the given pointer arguments.
+    /// Launches `f` over `grid` blocks of `threads` with the given 64-bit arguments (device pointers,
+    /// then sizes as `long long`).
     func launch(_ f: OpaquePointer, grid: (x: Int, y: Int), threads: Int, _ args: [CUdeviceptr]) throws(LoomError) {
         var values = args
         let r: CUresult = values.withUnsafeMutableBufferPointer { buf in
@@ -107,7 +111,7 @@ public final class CUDADevice {
         guard p.rsA >= 0, p.csA >= 0, p.rsB >= 0, p.csB >= 0, p.ldc >= p.n || p.m == 1 else {
             throw LoomError(.device, "gemm", "negative or overlapping strides are not supported on the GPU")
         }
-        let spec = GemmKernel(p, element: T.dtype == .f64 ? .f64 : .f32)
+        let spec = GemmKernel(p, element: T.dtype == .f64 ? .f64 : .f32, multiprocessors: multiprocessors)
         let (sa, sb, sc) = spec.spans
         let size = MemoryLayout<T>.stride
         try withContext { () throws(LoomError) in
@@ -116,7 +120,7 @@ public final class CUDADevice {
             if sa > 0 { try driver.check(driver.cuMemcpyHtoD(a, UnsafeRawPointer(p.a), sa * size), "cuMemcpyHtoD") }
             if sb > 0 { try driver.check(driver.cuMemcpyHtoD(b, UnsafeRawPointer(p.b), sb * size), "cuMemcpyHtoD") }
             if p.accumulate { try driver.check(driver.cuMemcpyHtoD(c, UnsafeRawPointer(p.c), sc * size), "cuMemcpyHtoD") }
-            try launch(f, grid: spec.grid, threads: spec.tile.threads, [a, b, c])
+            try launch(f, grid: spec.grid, threads: spec.tile.threads, [a, b, c] + spec.arguments.map { CUdeviceptr(UInt64(bitPattern: Int64($0))) })
             try driver.check(driver.cuCtxSynchronize(), "kernel \(GemmKernel.functionName)")
             // Only C's rows of n values are written back (ldc may leave gaps owned by others).
             if p.ldc == p.n {
@@ -160,7 +164,8 @@ public final class CUDADevice {
     public func timeGemm(_ spec: GemmKernel, a: CUdeviceptr, b: CUdeviceptr, c: CUdeviceptr, repeats: Int) throws(LoomError) -> [Double] {
         try withContext { () throws(LoomError) in
             let f = try function(spec.source, GemmKernel.functionName)
-            try launch(f, grid: spec.grid, threads: spec.tile.threads, [a, b, c])
+            let args = [a, b, c] + spec.arguments.map { CUdeviceptr(UInt64(bitPattern: Int64($0))) }
+            try launch(f, grid: spec.grid, threads: spec.tile.threads, args)
             try driver.check(driver.cuCtxSynchronize(), "warm-up")
             var start: OpaquePointer? = nil, stop: OpaquePointer? = nil
             try driver.check(driver.cuEventCreate(&start, 0), "cuEventCreate")
@@ -168,7 +173,7 @@ public final class CUDADevice {
             var times = [Double]()
             for _ in 0..<repeats {
                 try driver.check(driver.cuEventRecord(start, nil), "cuEventRecord")
-                try launch(f, grid: spec.grid, threads: spec.tile.threads, [a, b, c])
+                try launch(f, grid: spec.grid, threads: spec.tile.threads, args)
                 try driver.check(driver.cuEventRecord(stop, nil), "cuEventRecord")
                 try driver.check(driver.cuEventSynchronize(stop), "cuEventSynchronize")
                 var ms: Float = 0

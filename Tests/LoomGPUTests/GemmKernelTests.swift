@@ -21,7 +21,10 @@ final class GemmKernelTests: XCTestCase {
     func testSourceIsTheCanonicalChain() {
         let s = kernel(m: 257, n: 131, k: 77).source
         XCTAssertTrue(s.contains("acc[i][j] = __fmaf_rn(a[i], b[j], acc[i][j]);"))
-        XCTAssertTrue(s.contains("constexpr int M = 257, N = 131, K = 77;"))
+        XCTAssertEqual(kernel(m: 257, n: 131, k: 77).arguments, [257, 131, 77, 77, 1, 131, 1, 131])
+        XCTAssertEqual(s, kernel(m: 3, n: 900, k: 5).source, "one module serves every shape of a class")
+        XCTAssertNotEqual(s, kernel(m: 257, n: 131, k: 77, transposeB: true).source)
+        XCTAssertTrue(s.contains("constexpr long long CSA = 1;") && s.contains("constexpr long long CSB = 1;"))
         XCTAssertTrue(s.contains("acc[i][j] = (float)0;"), "starts from +0 without accumulate")
         XCTAssertFalse(s.contains("__fmul_rn") || s.contains("fmaf(") || s.contains("__expf"))
         XCTAssertTrue(s.contains("for (int kk = 0; kk < K - k0; ++kk) step(kk);"), "the last tile stops at K: no zero padding in a chain")
@@ -41,6 +44,11 @@ final class GemmKernelTests: XCTestCase {
         let t = kernel(m: 4, n: 3, k: 5, transposeB: true)
         XCTAssertEqual(t.spans.b, (5 - 1) * 1 + (3 - 1) * 5 + 1)
         XCTAssertTrue(t.source.contains("const int kk = e % TK, c = e / TK;"), "B with k contiguous is loaded along k")
+        // The largest tile that gives each of 132 multiprocessors a block.
+        XCTAssertEqual(kernel(m: 1024, n: 1024, k: 1024).tile, .small)
+        XCTAssertEqual(kernel(m: 2048, n: 1024, k: 512).tile, .medium)
+        XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8).tile, .large)
+        XCTAssertEqual(GemmKernel.Tile.medium.threads, 256)
         let large = kernel(m: 4096, n: 4096, k: 4096)
         XCTAssertEqual(large.tile, .large)
         XCTAssertEqual(large.tile.threads, 256)
