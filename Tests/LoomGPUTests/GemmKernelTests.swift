@@ -27,7 +27,7 @@ final class GemmKernelTests: XCTestCase {
         XCTAssertTrue(s.contains("constexpr long long CSA = 1;") && s.contains("constexpr long long CSB = 1;"))
         XCTAssertTrue(s.contains("acc[i][j] = (float)0;"), "starts from +0 without accumulate")
         XCTAssertFalse(s.contains("__fmul_rn") || s.contains("fmaf(") || s.contains("__expf"))
-        XCTAssertTrue(s.contains("for (int kk = 0; kk < K - k0; ++kk) step(kk);"), "the last tile stops at K: no zero padding in a chain")
+        XCTAssertTrue(s.contains("for (int kk = 0; kk < K - k0; ++kk) step(buf, kk);"), "the last tile stops at K: no zero padding in a chain")
         let acc = kernel(m: 8, n: 8, k: 8, accumulate: true, f64: true).source
         XCTAssertTrue(acc.contains("__fma_rn(a[i], b[j], acc[i][j])") && acc.contains("double"))
         XCTAssertTrue(acc.contains("C[r * LDC + c] : (double)0"), "accumulate starts from C")
@@ -47,10 +47,17 @@ final class GemmKernelTests: XCTestCase {
         // The largest tile that gives each of 132 multiprocessors a block.
         XCTAssertEqual(kernel(m: 1024, n: 1024, k: 1024).tile, .small)
         XCTAssertEqual(kernel(m: 2048, n: 1024, k: 512).tile, .medium)
-        XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8).tile, .large)
+        XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8).tile, .large16)
+        XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8, f64: true).tile, .large, "f64 128×128×16 tiles would need 66 KiB of shared memory")
         XCTAssertEqual(GemmKernel.Tile.medium.threads, 256)
+        for t in GemmKernel.Tile.candidates {
+            XCTAssertEqual((t.bm * t.tk) % t.threads, 0, "A tile loads evenly")
+            XCTAssertEqual((t.bn * t.tk) % t.threads, 0, "B tile loads evenly")
+            XCTAssertTrue(t.tm % 4 == 0 && t.tn % 4 == 0, "a thread's rows and columns are read as 16-byte vectors")
+        }
+        XCTAssertLessThanOrEqual(kernel(m: 4096, n: 4096, k: 8, f64: true).sharedBytes, GemmKernel.sharedLimit)
         let large = kernel(m: 4096, n: 4096, k: 4096)
-        XCTAssertEqual(large.tile, .large)
+        XCTAssertEqual(large.tile, .large16)
         XCTAssertEqual(large.tile.threads, 256)
         XCTAssertEqual(GemmKernel.Tile.small.threads, 256)
     }
@@ -65,7 +72,8 @@ final class GemmKernelTests: XCTestCase {
         }
         let kernels = [kernel(m: 257, n: 131, k: 77), kernel(m: 1, n: 1, k: 1), kernel(m: 5, n: 7, k: 0),
                        kernel(m: 64, n: 300, k: 33, transposeB: true), kernel(m: 2048, n: 1024, k: 512),
-                       kernel(m: 100, n: 100, k: 100, accumulate: true), kernel(m: 1024, n: 1024, k: 9, f64: true)]
+                       kernel(m: 100, n: 100, k: 100, accumulate: true), kernel(m: 1024, n: 1024, k: 9, f64: true),
+                       kernel(m: 4096, n: 4096, k: 64), kernel(m: 4096, n: 2048, k: 64, f64: true)]
         for arch in ["sm_90", "sm_80"] {
             for k in kernels {
                 let cubin = try nvrtc.compile(k.source, name: GemmKernel.functionName, arch: arch)

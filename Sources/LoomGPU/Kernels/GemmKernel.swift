@@ -16,11 +16,15 @@ public struct GemmKernel: Hashable, Sendable {
     public struct Tile: Hashable, Sendable {
         public var bm: Int, bn: Int, tm: Int, tn: Int, tk: Int
         public var threads: Int { (bm / tm) * (bn / tn) }
+        public static let large16 = Tile(bm: 128, bn: 128, tm: 8, tn: 8, tk: 16)
         public static let large = Tile(bm: 128, bn: 128, tm: 8, tn: 8, tk: 8)
         public static let medium = Tile(bm: 128, bn: 64, tm: 8, tn: 4, tk: 8)
         public static let small = Tile(bm: 64, bn: 64, tm: 4, tn: 4, tk: 16)
-        /// Largest first: the choice is the largest tile that still gives every multiprocessor a block.
-        public static let all: [Tile] = [.large, .medium, .small]
+        /// In order of preference (measured on an H200, docs/gpu.md): the first whose shared memory
+        /// fits (48 KiB) and that still gives every multiprocessor a block.
+        public static let all: [Tile] = [.large16, .large, .medium, .small]
+        /// Tiles the benchmark measures.
+        public static let candidates: [Tile] = all + [Tile(bm: 64, bn: 64, tm: 4, tn: 4, tk: 8)]
     }
 
     public var element: Element
@@ -42,10 +46,22 @@ public struct GemmKernel: Hashable, Sendable {
         rsA = p.rsA; csA = p.csA; rsB = p.rsB; csB = p.csB; ldc = p.ldc
         accumulate = p.accumulate
         let (m, n) = (p.m, p.n)
-        self.tile = tile ?? Tile.all.first { GemmKernel.blocks(m, n, $0) >= multiprocessors } ?? .small
+        self.tile = tile ?? Tile.all.first {
+            GemmKernel.blocks(m, n, $0) >= multiprocessors && GemmKernel.sharedBytes($0, element) <= GemmKernel.sharedLimit
+        } ?? .small
     }
 
+    /// The static shared memory a kernel may use.
+    public static let sharedLimit = 48 * 1024
+
     static func blocks(_ m: Int, _ n: Int, _ t: Tile) -> Int { ((n + t.bn - 1) / t.bn) * ((m + t.bm - 1) / t.bm) }
+
+    /// Static shared memory of the kernel (two A and two B tiles); at most 48 KiB compiles.
+    public var sharedBytes: Int { GemmKernel.sharedBytes(tile, element) }
+
+    static func sharedBytes(_ t: Tile, _ e: Element) -> Int {
+        2 * (t.tk * (t.bm + 4) + t.tk * t.bn) * (e == .f64 ? 8 : 4)
+    }
 
     /// Blocks in x (columns) and y (rows).
     public var grid: (x: Int, y: Int) { ((n + tile.bn - 1) / tile.bn, (m + tile.bm - 1) / tile.bm) }
@@ -62,6 +78,12 @@ public struct GemmKernel: Hashable, Sendable {
         let t = element.rawValue
         let fma = element == .f32 ? "__fmaf_rn" : "__fma_rn"
         let tl = tile, tx = tl.bn / tl.tn, ty = tl.bm / tl.tm, threads = tl.threads
+        // Shared-memory reads as 16-byte vectors.
+        let (vt, width) = element == .f32 ? ("float4", 4) : ("double2", 2)
+        func unpack(_ into: String, _ g: String) -> String {
+            (element == .f32 ? ["x", "y", "z", "w"] : ["x", "y"]).enumerated()
+                .map { "\(into)[\(g) + \($0.offset)] = v.\($0.element);" }.joined(separator: " ")
+        }
         // Shared-memory loads: consecutive threads walk the contiguous dimension when there is one.
         let aIndex = csA == 1 ? "const int kk = e % TK, r = e / TK;" : "const int r = e % BM, kk = e / BM;"
         let bIndex = csB == 1 ? "const int c = e % BN, kk = e / BN;" : "const int kk = e % TK, c = e / TK;"
@@ -78,61 +100,98 @@ public struct GemmKernel: Hashable, Sendable {
             \(csB == 1 ? "constexpr long long CSB = 1;" : "const long long CSB = CSB_;")
             constexpr int BM = \(tl.bm), BN = \(tl.bn), TM = \(tl.tm), TN = \(tl.tn), TK = \(tl.tk);
             constexpr int TX = \(tx), TY = \(ty), THREADS = \(threads);
-            __shared__ \(t) As[TK][BM + 4];  // padded: the k-fastest stores hit distinct banks
-            __shared__ \(t) Bs[TK][BN];
+            // Two shared-memory tiles: the next tile's values travel global → registers while this
+            // one is used, then registers → the other buffer; one barrier per tile.
+            __shared__ __align__(16) \(t) As[2][TK][BM + 4];  // padded: the k-fastest stores hit distinct banks
+            __shared__ __align__(16) \(t) Bs[2][TK][BN];
+            // A thread's outputs: rows ty·TM + i (contiguous: read as vectors, broadcast in a warp);
+            // columns in groups of V, group g at g·TX·V + tx·V (each vector load conflict-free).
+            constexpr int V = \(width);
+            #define ROW(i) (row0 + ty * TM + (i))
+            #define COL(j) (col0 + ((j) / V) * (TX * V) + tx * V + ((j) % V))
+            constexpr int LA = (BM * TK) / THREADS, LB = (BN * TK) / THREADS;
             const int tid = threadIdx.x, tx = tid % TX, ty = tid / TX;
             const int row0 = blockIdx.y * BM, col0 = blockIdx.x * BN;
-            \(t) acc[TM][TN];
+            \(t) acc[TM][TN], ra[LA], rb[LB];
             #pragma unroll
             for (int i = 0; i < TM; ++i) {
                 #pragma unroll
                 for (int j = 0; j < TN; ++j) {
-                    const int r = row0 + ty + TY * i, c = col0 + tx + TX * j;
+                    const int r = ROW(i), c = COL(j);
                     acc[i][j] = \(accumulate ? "(r < M && c < N) ? C[r * LDC + c] : (\(t))0" : "(\(t))0");
                 }
             }
-            for (int k0 = 0; k0 < K; k0 += TK) {
+            // The tile at k0 into registers (values past M, N or K are never used by a chain).
+            auto load = [&](const int k0) {
                 #pragma unroll
-                for (int q = 0; q < (BM * TK) / THREADS; ++q) {
+                for (int q = 0; q < LA; ++q) {
                     const int e = tid + THREADS * q;
                     \(aIndex)
                     const int gr = row0 + r, gk = k0 + kk;
-                    As[kk][r] = (gr < M && gk < K) ? A[gr * RSA + gk * CSA] : (\(t))0;
+                    ra[q] = (gr < M && gk < K) ? A[gr * RSA + gk * CSA] : (\(t))0;
                 }
                 #pragma unroll
-                for (int q = 0; q < (BN * TK) / THREADS; ++q) {
+                for (int q = 0; q < LB; ++q) {
                     const int e = tid + THREADS * q;
                     \(bIndex)
                     const int gk = k0 + kk, gc = col0 + c;
-                    Bs[kk][c] = (gk < K && gc < N) ? B[gk * RSB + gc * CSB] : (\(t))0;
+                    rb[q] = (gk < K && gc < N) ? B[gk * RSB + gc * CSB] : (\(t))0;
                 }
-                __syncthreads();
-                // One step of every chain this thread owns (k = k0 + kk).
-                auto step = [&](const int kk) {
-                    \(t) a[TM], b[TN];
+            };
+            auto store = [&](const int buf) {
+                #pragma unroll
+                for (int q = 0; q < LA; ++q) {
+                    const int e = tid + THREADS * q;
+                    \(aIndex)
+                    As[buf][kk][r] = ra[q];
+                }
+                #pragma unroll
+                for (int q = 0; q < LB; ++q) {
+                    const int e = tid + THREADS * q;
+                    \(bIndex)
+                    Bs[buf][kk][c] = rb[q];
+                }
+            };
+            // One step of every chain this thread owns (k = k0 + kk).
+            auto step = [&](const int buf, const int kk) {
+                \(t) a[TM], b[TN];
+                #pragma unroll
+                for (int g = 0; g < TM; g += V) {
+                    const \(vt) v = *reinterpret_cast<const \(vt)*>(&As[buf][kk][ty * TM + g]);
+                    \(unpack("a", "g"))
+                }
+                #pragma unroll
+                for (int g = 0; g < TN; g += V) {
+                    const \(vt) v = *reinterpret_cast<const \(vt)*>(&Bs[buf][kk][(g / V) * (TX * V) + tx * V]);
+                    \(unpack("b", "g"))
+                }
+                #pragma unroll
+                for (int i = 0; i < TM; ++i) {
                     #pragma unroll
-                    for (int i = 0; i < TM; ++i) a[i] = As[kk][ty + TY * i];
-                    #pragma unroll
-                    for (int j = 0; j < TN; ++j) b[j] = Bs[kk][tx + TX * j];
-                    #pragma unroll
-                    for (int i = 0; i < TM; ++i) {
-                        #pragma unroll
-                        for (int j = 0; j < TN; ++j) acc[i][j] = \(fma)(a[i], b[j], acc[i][j]);
-                    }
-                };
+                    for (int j = 0; j < TN; ++j) acc[i][j] = \(fma)(a[i], b[j], acc[i][j]);
+                }
+            };
+            if (K > 0) { load(0); store(0); }
+            __syncthreads();
+            int buf = 0;
+            for (int k0 = 0; k0 < K; k0 += TK) {
+                const bool more = k0 + TK < K;
+                if (more) load(k0 + TK);
                 if (K - k0 >= TK) {
                     #pragma unroll
-                    for (int kk = 0; kk < TK; ++kk) step(kk);
+                    for (int kk = 0; kk < TK; ++kk) step(buf, kk);
                 } else {
-                    for (int kk = 0; kk < K - k0; ++kk) step(kk);
+                    for (int kk = 0; kk < K - k0; ++kk) step(buf, kk);
                 }
+                if (more) store(buf ^ 1);
                 __syncthreads();
+                buf ^= 1;
             }
             #pragma unroll
             for (int i = 0; i < TM; ++i) {
                 #pragma unroll
                 for (int j = 0; j < TN; ++j) {
-                    const int r = row0 + ty + TY * i, c = col0 + tx + TX * j;
+                    const int r = ROW(i), c = COL(j);
                     if (r < M && c < N) C[r * LDC + c] = acc[i][j];
                 }
             }
