@@ -33,6 +33,18 @@ struct ThreadOption: ParsableArguments {
     }
 }
 
+/// `--threads` and `--device` for the commands that compute with a network (run, train, generate,
+/// embed): a GPU runs the matrix products, with the CPU's bits (docs/gpu.md).
+struct ComputeOptions: ParsableArguments {
+    @OptionGroup var threadOption: ThreadOption
+    @Option(name: .long, help: "cpu, cuda or cuda:N (GPU matrix products; the same bits).")
+    var device: String = "cpu"
+
+    func context() throws -> ComputeContext {
+        try Device(parsing: device).context(threads: try threadOption.context().threads)
+    }
+}
+
 @main
 struct LoomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

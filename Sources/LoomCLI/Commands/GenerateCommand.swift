@@ -24,10 +24,10 @@ extension LoomCommand {
         @Option(name: .long, help: "Also print the K largest logits of the first generated position.") var logits: Int?
         @Option(name: .long, help: "blocks (quantized weights stay in the mapped file; the default) or dequantized (f32).")
         var weights: String = "blocks"
-        @OptionGroup var threadOption: ThreadOption
+        @OptionGroup var compute: ComputeOptions
 
         func run() throws {
-            let ctx = try threadOption.context()
+            let ctx = try compute.context()
             let mode: GGUFWeightMode
             switch weights {
             case "blocks": mode = .blocks
@@ -65,10 +65,10 @@ extension LoomCommand {
 
         @Option(name: .long, help: "Model directory.") var model: String
         @Argument(help: "Texts to embed.") var texts: [String]
-        @OptionGroup var threadOption: ThreadOption
+        @OptionGroup var compute: ComputeOptions
 
         func run() throws {
-            let ctx = try threadOption.context()
+            let ctx = try compute.context()
             guard !texts.isEmpty else { throw LoomError(.invalidArgument, "texts", "give at least one text") }
             let enc = try SentenceEncoder(directory: model)
             let tokPath = model + "/tokenizer.json"

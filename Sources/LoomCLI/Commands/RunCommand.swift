@@ -11,10 +11,10 @@ extension LoomCommand {
         @Argument(help: "A network IR or saved model (JSON).") var model: String
         @Option(name: .long, help: "JSON input file, or - for standard input.") var input: String
         @Flag(name: .long, help: "Print the IEEE bits of every output in hex.") var hex = false
-        @OptionGroup var threadOption: ThreadOption
+        @OptionGroup var compute: ComputeOptions
 
         func run() throws {
-            let ctx = try threadOption.context()
+            let ctx = try compute.context()
             let net = try AnyNetwork.load(path: model)
             let text = try FileIO.readText(input)
             let root = try ModelCodec.parse(text, source: input == "-" ? "stdin" : input)

@@ -13,10 +13,10 @@ extension LoomCommand {
         @Option(name: .long, help: "Save the trained model here.") var save: String?
         @Option(name: .long, help: "Write an SVG loss curve here.") var plot: String?
         @Option(name: .long, help: "Override the number of epochs.") var epochs: Int?
-        @OptionGroup var threadOption: ThreadOption
+        @OptionGroup var compute: ComputeOptions
 
         func run() throws {
-            let ctx = try threadOption.context()
+            let ctx = try compute.context()
             let net = try AnyNetwork.load(path: config)
             let root = try ModelCodec.parse(try FileIO.readText(data), source: data)
             switch net {
@@ -25,7 +25,7 @@ extension LoomCommand {
             }
         }
 
-        func train<T: LoomFloat>(_ net: Network<T>, _ opt: Optimizer<T>?, _ root: JSONValue, _ ctx: CPUContext) throws {
+        func train<T: LoomFloat>(_ net: Network<T>, _ opt: Optimizer<T>?, _ root: JSONValue, _ ctx: ComputeContext) throws {
             guard var spec = net.spec.training else {
                 throw LoomError(.invalidIR, "training", "the network has no training block (loss, optimizer, epochs, batch_size); see docs/ir.md")
             }
