@@ -8,12 +8,13 @@ import Loom
 /// (the PyPI wheel that scripts/test installs; LOOM_NVRTC points at it), and the errors when no
 /// driver is present. docs/gpu.md.
 final class GemmKernelTests: XCTestCase {
-    func kernel(m: Int, n: Int, k: Int, transposeB: Bool = false, accumulate: Bool = false, f64: Bool = false) -> GemmKernel {
+    func kernel(m: Int, n: Int, k: Int, transposeB: Bool = false, accumulate: Bool = false, f64: Bool = false,
+                tile: GemmKernel.Tile? = nil) -> GemmKernel {
         var a = [Float](repeating: 0, count: 1), b = a, c = a
         return a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
             GemmKernel(GemmProblem(m: m, n: n, k: k, a: UnsafePointer(ap.baseAddress!), rsA: k, csA: 1, b: UnsafePointer(bp.baseAddress!),
                                    rsB: transposeB ? 1 : n, csB: transposeB ? k : 1, c: cp.baseAddress!, ldc: n, accumulate: accumulate),
-                       element: f64 ? .f64 : .f32)
+                       element: f64 ? .f64 : .f32, tile: tile)
         } } }
     }
 
@@ -44,11 +45,12 @@ final class GemmKernelTests: XCTestCase {
         let t = kernel(m: 4, n: 3, k: 5, transposeB: true)
         XCTAssertEqual(t.spans.b, (5 - 1) * 1 + (3 - 1) * 5 + 1)
         XCTAssertTrue(t.source.contains("const int kk = e % TK, c = e / TK;"), "B with k contiguous is loaded along k")
-        // The largest tile that gives each of 132 multiprocessors a block.
-        XCTAssertEqual(kernel(m: 1024, n: 1024, k: 1024).tile, .small)
-        XCTAssertEqual(kernel(m: 2048, n: 1024, k: 512).tile, .medium)
-        XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8).tile, .large16)
-        XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8, f64: true).tile, .large, "f64 128×128×16 tiles would need 66 KiB of shared memory")
+        // The first preferred tile that fills at least 90% of a wave on 132 multiprocessors.
+        XCTAssertEqual(kernel(m: 1024, n: 1024, k: 1024).tile, .wide)
+        XCTAssertEqual(kernel(m: 2048, n: 1024, k: 512).tile, .large16)
+        XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8).tile, .huge)
+        XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8, f64: true).tile, .large, "f64 tiles of 256×128×8 or 128×128×16 need over 48 KiB")
+        XCTAssertEqual(kernel(m: 300, n: 300, k: 8).tile, .small)
         XCTAssertEqual(GemmKernel.Tile.medium.threads, 256)
         for t in GemmKernel.Tile.candidates {
             XCTAssertEqual((t.bm * t.tk) % t.threads, 0, "A tile loads evenly")
@@ -57,7 +59,7 @@ final class GemmKernelTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(kernel(m: 4096, n: 4096, k: 8, f64: true).sharedBytes, GemmKernel.sharedLimit)
         let large = kernel(m: 4096, n: 4096, k: 4096)
-        XCTAssertEqual(large.tile, .large16)
+        XCTAssertEqual(large.tile, .huge)
         XCTAssertEqual(large.tile.threads, 256)
         XCTAssertEqual(GemmKernel.Tile.small.threads, 256)
     }
@@ -74,8 +76,11 @@ final class GemmKernelTests: XCTestCase {
                        kernel(m: 64, n: 300, k: 33, transposeB: true), kernel(m: 2048, n: 1024, k: 512),
                        kernel(m: 100, n: 100, k: 100, accumulate: true), kernel(m: 1024, n: 1024, k: 9, f64: true),
                        kernel(m: 4096, n: 4096, k: 64), kernel(m: 4096, n: 2048, k: 64, f64: true)]
+        // Every tile the benchmark measures, in both element types where it fits in shared memory.
+        let tiles = GemmKernel.Tile.candidates.flatMap { t in [false, true].map { kernel(m: 512, n: 512, k: 64, f64: $0, tile: t) } }
+            .filter { $0.sharedBytes <= GemmKernel.sharedLimit }
         for arch in ["sm_90", "sm_80"] {
-            for k in kernels {
+            for k in kernels + (arch == "sm_90" ? tiles : []) {
                 let cubin = try nvrtc.compile(k.source, name: GemmKernel.functionName, arch: arch)
                 XCTAssertEqual(Array(cubin.prefix(4)), [0x7f, 0x45, 0x4c, 0x46], "\(arch) \(k.m)×\(k.n)×\(k.k): not an ELF CUBIN")
             }

@@ -16,15 +16,19 @@ public struct GemmKernel: Hashable, Sendable {
     public struct Tile: Hashable, Sendable {
         public var bm: Int, bn: Int, tm: Int, tn: Int, tk: Int
         public var threads: Int { (bm / tm) * (bn / tn) }
+        public static let huge = Tile(bm: 256, bn: 128, tm: 16, tn: 8, tk: 8)
         public static let large16 = Tile(bm: 128, bn: 128, tm: 8, tn: 8, tk: 16)
         public static let large = Tile(bm: 128, bn: 128, tm: 8, tn: 8, tk: 8)
+        public static let wide = Tile(bm: 64, bn: 128, tm: 4, tn: 8, tk: 16)
         public static let medium = Tile(bm: 128, bn: 64, tm: 8, tn: 4, tk: 8)
         public static let small = Tile(bm: 64, bn: 64, tm: 4, tn: 4, tk: 16)
         /// In order of preference (measured on an H200, docs/gpu.md): the first whose shared memory
-        /// fits (48 KiB) and that still gives every multiprocessor a block.
-        public static let all: [Tile] = [.large16, .large, .medium, .small]
+        /// fits (48 KiB) and that fills at least 90% of one wave (a block per multiprocessor).
+        public static let all: [Tile] = [.huge, .large16, .large, .wide, .medium, .small]
         /// Tiles the benchmark measures.
-        public static let candidates: [Tile] = all + [Tile(bm: 64, bn: 64, tm: 4, tn: 4, tk: 8)]
+        public static let candidates: [Tile] = all + [
+            Tile(bm: 64, bn: 64, tm: 4, tn: 4, tk: 8), Tile(bm: 64, bn: 64, tm: 4, tn: 4, tk: 32),
+            Tile(bm: 128, bn: 256, tm: 8, tn: 16, tk: 8)]
     }
 
     public var element: Element
@@ -47,7 +51,7 @@ public struct GemmKernel: Hashable, Sendable {
         accumulate = p.accumulate
         let (m, n) = (p.m, p.n)
         self.tile = tile ?? Tile.all.first {
-            GemmKernel.blocks(m, n, $0) >= multiprocessors && GemmKernel.sharedBytes($0, element) <= GemmKernel.sharedLimit
+            10 * GemmKernel.blocks(m, n, $0) >= 9 * multiprocessors && GemmKernel.sharedBytes($0, element) <= GemmKernel.sharedLimit
         } ?? .small
     }
 
