@@ -58,7 +58,7 @@ struct GGUFParser {
         let at = pos
         let n = try count(field, what: "string length", minSize: 1)
         let start = try take(n, field)
-        guard GGUFParser.isValidUTF8(buffer.bytes, start, n) else {
+        guard UTF8Validation.firstInvalid(UnsafeRawBufferPointer(rebasing: buffer.bytes[start..<(start + n)])) == nil else {
             throw fail(field, "string at offset \(at) is not valid UTF-8")
         }
         return at
@@ -246,34 +246,6 @@ struct GGUFParser {
     }
 
     // MARK: helpers
-
-    /// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-    static func isValidUTF8(_ b: UnsafeRawBufferPointer, _ start: Int, _ n: Int) -> Bool {
-        var i = start
-        let end = start + n
-        while i < end {
-            let c = b[i]
-            if c < 0x80 { i += 1; continue }
-            let len: Int
-            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF  // allowed range of the second byte
-            switch c {
-            case 0xC2...0xDF: len = 2
-            case 0xE0: len = 3; lo = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: len = 3
-            case 0xED: len = 3; hi = 0x9F
-            case 0xF0: len = 4; lo = 0x90
-            case 0xF1...0xF3: len = 4
-            case 0xF4: len = 4; hi = 0x8F
-            default: return false
-            }
-            guard end - i >= len else { return false }
-            let c1 = b[i + 1]
-            guard c1 >= lo, c1 <= hi else { return false }
-            for k in 2..<len where b[i + k] & 0xC0 != 0x80 { return false }
-            i += len
-        }
-        return true
-    }
 
     static func hexBytes(_ b: ByteBuffer, _ o: Int, _ n: Int) -> String {
         var parts: [String] = []
