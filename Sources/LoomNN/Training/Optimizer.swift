@@ -57,21 +57,36 @@ public final class Optimizer<T: LoomFloat> {
 
     public init(_ spec: OptimizerSpec) { self.spec = spec }
 
-    /// One update of every unfrozen parameter with learning rate `lr` (from a scheduler).
-    @_specialize(where T == Float) @_specialize(where T == Double)
-    public func step(_ params: ParameterStore<T>, lr lrDouble: Double, context: ComputeContext) {
-        if slots.count != params.count {
-            slots = params.values.map { v in spec.slotNames.map { _ in Tensor<T>(zeros: v.shape) } }
-        }
+    /// Advances the step counters for one update of every unfrozen parameter: returns each one's
+    /// index, its update number `k` (1, 2, …) and whether this is its first update. Shared by
+    /// `step` and device backends, so both count steps the same way.
+    public func advance(_ params: ParameterStore<T>) -> [(index: Int, k: Int, first: Bool)] {
         if parameterSteps.count != params.count { parameterSteps = [Int](repeating: stepCount, count: params.count) }
         stepCount += 1
-        let lr = T(lrDouble)
+        var out = [(index: Int, k: Int, first: Bool)]()
         for pi in 0..<params.count where !params.frozen[pi] {
             let first = parameterSteps[pi] == 0
             parameterSteps[pi] += 1
-            let k = parameterSteps[pi]
+            out.append((pi, parameterSteps[pi], first))
+        }
+        return out
+    }
+
+    /// Allocates the state tensors (zeros) the first time they are needed.
+    public func allocateSlots(_ params: ParameterStore<T>) {
+        if slots.count != params.count {
+            slots = params.values.map { v in spec.slotNames.map { _ in Tensor<T>(zeros: v.shape) } }
+        }
+    }
+
+    /// One update of every unfrozen parameter with learning rate `lr` (from a scheduler).
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func step(_ params: ParameterStore<T>, lr lrDouble: Double, context: ComputeContext) {
+        allocateSlots(params)
+        for (pi, k, first) in advance(params) {
             let n = params.values[pi].count
             let g = params.grads[pi].data
+            let sc: [T] = spec.updateScalars(lr: lrDouble, step: k, first: first)
             // Take the state out of `slots` so each buffer can be mutated on its own (unique, no copy).
             var s0 = slots[pi][0].data, s1 = slots[pi].count > 1 ? slots[pi][1].data : [], s2 = slots[pi].count > 2 ? slots[pi][2].data : []
             slots[pi][0].data = []
@@ -83,8 +98,8 @@ public final class Optimizer<T: LoomFloat> {
                 if slots[pi].count > 2 { slots[pi][2].data = s2 }
             }
             switch spec {
-            case .sgd(_, let mu, let damp, let nesterov, let wd):
-                let muT = T(mu), dampT = T(1 - damp), wdT = T(wd)
+            case .sgd(_, let mu, _, let nesterov, let wd):
+                let lr = sc[0], muT = sc[1], dampT = sc[2], wdT = sc[3]
                 params.values[pi].data.withUnsafeMutableBufferPointer { p in
                     s0.withUnsafeMutableBufferPointer { buf in
                         for i in 0..<n {
@@ -98,11 +113,8 @@ public final class Optimizer<T: LoomFloat> {
                         }
                     }
                 }
-            case .adamw(_, let b1, let b2, let eps, let wd):
-                let decay = T(1 - lrDouble * wd)
-                let oneMinusB1 = T(1 - b1), b2T = T(b2), oneMinusB2 = T(1 - b2)
-                let c1 = 1 - DetMath.pow(b1, Double(k)), c2 = 1 - DetMath.pow(b2, Double(k))
-                let stepSize = T(lrDouble / c1), c2sqrt = T(c2.squareRoot()), epsT = T(eps)
+            case .adamw(_, _, _, _, let wd):
+                let decay = sc[0], oneMinusB1 = sc[1], b2T = sc[2], oneMinusB2 = sc[3], stepSize = sc[4], c2sqrt = sc[5], epsT = sc[6]
                 params.values[pi].data.withUnsafeMutableBufferPointer { p in
                     s0.withUnsafeMutableBufferPointer { m in
                         s1.withUnsafeMutableBufferPointer { v in
@@ -116,8 +128,8 @@ public final class Optimizer<T: LoomFloat> {
                         }
                     }
                 }
-            case .rmsprop(_, let alpha, let eps, let mu, let centered, let wd):
-                let aT = T(alpha), oneMinusA = T(1 - alpha), epsT = T(eps), muT = T(mu), wdT = T(wd)
+            case .rmsprop(_, _, _, let mu, let centered, let wd):
+                let lr = sc[0], aT = sc[1], oneMinusA = sc[2], epsT = sc[3], muT = sc[4], wdT = sc[5]
                 params.values[pi].data.withUnsafeMutableBufferPointer { p in
                     s0.withUnsafeMutableBufferPointer { v in
                         s1.withUnsafeMutableBufferPointer { buf in
