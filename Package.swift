@@ -6,7 +6,7 @@ import PackageDescription
 //   LoomNN        layers, network graph, IR codec, losses, optimizers, schedulers, trainer (stdlib only; also Embedded wasm32)
 //   CLoomKernels  C SIMD kernels with per-function target attributes and run-time CPU dispatch (native only)
 //   LoomText      tokenizers (Hugging Face tokenizer.json, GGUF vocabularies), regex, Unicode normalization (stdlib only)
-//   LoomGPU       the CUDA backend: driver and NVRTC through dlopen, generated kernels (native only)
+//   LoomGPU       the CUDA backend: driver and NVRTC through dlopen, generated kernels, device-resident training (native only)
 //   Loom          the public native Swift API: files, threads, accelerated kernels, progress
 //   loom          the command-line tool
 let package = Package(
@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "LoomNN", dependencies: ["LoomCore"]),
         .target(name: "LoomText", dependencies: ["LoomCore"]),
         .target(name: "CLoomKernels"),
-        .target(name: "LoomGPU", dependencies: ["LoomCore"]),
+        .target(name: "LoomGPU", dependencies: ["LoomCore", "LoomNN"]),
         .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "LoomText", "CLoomKernels", "LoomGPU"]),
         .target(name: "LoomC", dependencies: ["Loom", "LoomCore", "LoomNN", "LoomText"]),
         .executableTarget(

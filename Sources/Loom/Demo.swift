@@ -110,6 +110,13 @@ public enum Demo {
         log("digits: \(x.batch) samples of 8×8 pixels, \(xTrain.batch) for training (10% of them held out for validation), \(xTest.batch) for testing")
         log("network: \(describe(spec)) (\(net.params.scalarCount) parameters), \(training.optimizer.typeName), \(context.threads) thread(s)")
         let trainer = Trainer(network: net, spec: training, context: context)
+        if context.takesWholeGemm {  // a GPU: train device-resident when every layer can
+            if let why = trainer.attachResidentGPU() {
+                log("device: matrix products on the GPU, other operations on the host (\(why.description))")
+            } else {
+                log("device: \(trainer.accelerator!.name)")
+            }
+        }
         let history = try trainer.fit(inputs: xTrain, targets: yTrain, progress: progress, epochEnd: epochEnd)
         let (_, acc) = try trainer.evaluate(xTest, yTest)
         let out = try net.forward(xTest, context: context)

@@ -13,7 +13,19 @@ public final class CUDADevice {
     public let memoryBytes: Int
     public let multiprocessors: Int
     let context: OpaquePointer
-    private var functions: [String: OpaquePointer] = [:]
+    /// Loaded modules by source, and their functions by name.
+    private var modules: [String: OpaquePointer] = [:]
+    private var functions: [String: [String: OpaquePointer]] = [:]
+    /// Product kernels by class (so a product never rebuilds or hashes its source once loaded).
+    private var gemmFunctions: [GemmKernel.Class: OpaquePointer] = [:]
+
+    /// The product kernel of `spec`'s class.
+    func gemmFunction(_ spec: GemmKernel) throws(LoomError) -> OpaquePointer {
+        if let f = gemmFunctions[spec.kernelClass] { return f }
+        let f = try function(spec.source, GemmKernel.functionName)
+        gemmFunctions[spec.kernelClass] = f
+        return f
+    }
     private var lock = pthread_mutex_t()
     /// Scratch device buffers reused by `gemm` (grown on demand).
     private var scratch: [CUdeviceptr] = [0, 0, 0]
@@ -66,17 +78,26 @@ public final class CUDADevice {
         return try body()
     }
 
-    /// The kernel `function` of `source`, compiled and loaded once.
+    /// The kernel `function` of `source`; each source is compiled and loaded once (a source may
+    /// hold several kernels).
     func function(_ source: String, _ function: String) throws(LoomError) -> OpaquePointer {
-        if let f = functions[source] { return f }
-        let cubin = try nvrtc.compile(source, name: function, arch: arch)
-        var module: OpaquePointer? = nil
-        let loaded = cubin.withUnsafeBytes { driver.cuModuleLoadData(&module, $0.baseAddress) }
-        try driver.check(loaded, "cuModuleLoadData")
+        if let f = functions[source]?[function] { return f }
+        let module: OpaquePointer
+        if let m = modules[source] {
+            module = m
+        } else {
+            let cubin = try nvrtc.compile(source, name: function, arch: arch)
+            var m: OpaquePointer? = nil
+            let loaded = cubin.withUnsafeBytes { driver.cuModuleLoadData(&m, $0.baseAddress) }
+            try driver.check(loaded, "cuModuleLoadData")
+            guard let m else { throw LoomError(.device, "cuModuleLoadData", "returned no module") }
+            modules[source] = m
+            module = m
+        }
         var f: OpaquePointer? = nil
-        try driver.check(driver.cuModuleGetFunction(&f, module, function), "cuModuleGetFunction")
+        try driver.check(driver.cuModuleGetFunction(&f, module, function), "cuModuleGetFunction(\(function))")
         guard let f else { throw LoomError(.device, "cuModuleGetFunction", "returned no function") }
-        functions[source] = f
+        functions[source, default: [:]][function] = f
         return f
     }
 
@@ -115,7 +136,7 @@ public final class CUDADevice {
         let (sa, sb, sc) = spec.spans
         let size = MemoryLayout<T>.stride
         try withContext { () throws(LoomError) in
-            let f = try function(spec.source, GemmKernel.functionName)
+            let f = try gemmFunction(spec)
             let a = try scratchBuffer(0, sa * size), b = try scratchBuffer(1, sb * size), c = try scratchBuffer(2, sc * size)
             if sa > 0 { try driver.check(driver.cuMemcpyHtoD(a, UnsafeRawPointer(p.a), sa * size), "cuMemcpyHtoD") }
             if sb > 0 { try driver.check(driver.cuMemcpyHtoD(b, UnsafeRawPointer(p.b), sb * size), "cuMemcpyHtoD") }

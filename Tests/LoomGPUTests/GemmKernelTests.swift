@@ -51,6 +51,10 @@ final class GemmKernelTests: XCTestCase {
         XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8).tile, .huge)
         XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8, f64: true).tile, .large, "f64 tiles of 256×128×8 or 128×128×16 need over 48 KiB")
         XCTAssertEqual(kernel(m: 300, n: 300, k: 8).tile, .small)
+        // Few outputs and a long k (a convolution's weight gradient over a batch): small blocks, long k tiles.
+        XCTAssertEqual(kernel(m: 32, n: 144, k: 16384).tile, .longK64)
+        XCTAssertEqual(kernel(m: 32, n: 144, k: 16384, f64: true).tile, .longK32)
+        XCTAssertEqual(kernel(m: 32, n: 144, k: 100).tile, .small)
         XCTAssertEqual(GemmKernel.Tile.medium.threads, 256)
         for t in GemmKernel.Tile.candidates {
             XCTAssertEqual((t.bm * t.tk) % t.threads, 0, "A tile loads evenly")

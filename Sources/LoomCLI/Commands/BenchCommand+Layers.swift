@@ -1,6 +1,8 @@
 import Loom
 import LoomCore
 import LoomNN
+import LoomGPU
+import Glibc
 
 /// The layer and training-step benchmarks of `loom bench --mode …` (scripts/bench times the same
 /// shapes in PyTorch). Every case runs on seeded uniform values (never zeros), warms up first and
@@ -59,20 +61,30 @@ enum LayerBench {
         }
     }
 
-    static func run<T: LoomFloat>(_: T.Type, mode: String, repeats: Int, iterations: Int,
+    static func run<T: LoomFloat>(_: T.Type, mode: String, repeats: Int, iterations: Int, batch: Int? = nil,
                                   context: ComputeContext, threads: Int) throws(LoomError) -> String {
-        let c = try makeCase(mode)
+        var c = try makeCase(mode)
+        if let b = batch, b != c.batch {
+            c.forwardFLOPs *= Double(b) / Double(c.batch)
+            c.shape = c.shape.replacing("batch \(c.batch)", with: "batch \(b)")
+            c.batch = b
+        }
         var spec = c.spec
         spec.dtype = T.dtype
         let net = try Network<T>(spec)
         let x: Tensor<T> = Init.uniform([c.batch] + net.inputShape, bound: 1, seed: 2, name: "bench-input")
         let step: () throws(LoomError) -> Void
+        var finish: () throws(LoomError) -> Void = {}
+        var trainerRef: Trainer<T>? = nil
         if let training = c.training {
             var labels = [T]()
             for i in 0..<c.batch { labels.append(T(Double((i * 7 + 3) % 10))) }
             let t = try Tensor<T>(shape: [c.batch], data: labels)
             let trainer = Trainer(network: net, spec: training, context: context)
+            trainerRef = trainer
+            if context.takesWholeGemm, let why = trainer.attachResidentGPU() { throw why }
             step = { () throws(LoomError) in _ = try trainer.step(x, t) }
+            finish = { () throws(LoomError) in try trainer.accelerator?.finish() }
         } else {
             let dy: Tensor<T> = Init.uniform([c.batch] + net.outputShape, bound: 1, seed: 3, name: "bench-grad")
             var n: UInt64 = 0
@@ -85,17 +97,26 @@ enum LayerBench {
             }
         }
         try step()  // warm-up; the second, timed, sets how many steps make a round of ≥ 50 ms
+        try finish()
         let tw = LoomCommand.Bench.now()
         try step()
+        try finish()
         let rounds = Swift.max(iterations, Int((0.05 / Swift.max(LoomCommand.Bench.now() - tw, 1e-9)).rounded(.up)))
         var best = Double.infinity
         for _ in 0..<repeats {
             let t0 = LoomCommand.Bench.now()
             for _ in 0..<rounds { try step() }
+            try finish()  // a device's queued work is part of the round
             best = Swift.min(best, (LoomCommand.Bench.now() - t0) / Double(rounds))
+        }
+        if let v = getenv("LOOM_GPU_PROFILE"), String(cString: v) == "1", let r = trainerRef?.accelerator as? ResidentNetwork<T> {
+            r.profiling = true
+            for _ in 0..<rounds { try step() }
+            for l in r.profileLines { note("profile \(mode): \(l) (\(rounds) steps)") }
         }
         // Backward is about twice the forward's FLOPs (gradients of inputs and of weights).
         let gflops = c.forwardFLOPs > 0 ? 3 * c.forwardFLOPs / best / 1e9 : 0
-        return "\(mode) \(T.dtype.name) threads=\(threads) us=\(best * 1e6) gflops=\(gflops) shape=\(c.shape)"
+        let device = (context as? CUDAContext).map { " device=cuda:\($0.device.index)" } ?? ""
+        return "\(mode) \(T.dtype.name) threads=\(threads)\(device) us=\(best * 1e6) gflops=\(gflops) shape=\(c.shape)"
     }
 }

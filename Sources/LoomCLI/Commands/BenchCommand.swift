@@ -2,6 +2,7 @@ import ArgumentParser
 import Loom
 import LoomCore
 import LoomNN
+import LoomGPU
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,9 +11,9 @@ extension LoomCommand {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure layer and training-step speed (used by scripts/bench).",
-            discussion: "Modes: dense (the default; square dense layers of --sizes), conv2d, lstm, mha (forward + backward of one layer), train-cnn, train-mlp (a full training step: forward, loss, backward, AdamW), layers (all but dense), llm (a GGUF model), or gpu-gemm (the fixed-order product kernel on GPU 0 vs the CPU's bits).")
+            discussion: "Modes: dense (the default; square dense layers of --sizes), conv2d, lstm, mha (forward + backward of one layer), train-cnn, train-mlp (a full training step: forward, loss, backward, AdamW), layers (all but dense), llm (a GGUF model), gpu-gemm (the fixed-order product kernel on GPU 0 vs the CPU's bits) or gpu-math (every DetMath function on GPU 0 vs the CPU's bits; --sizes N: N·1024 inputs).")
 
-        @Option(name: .long, help: "dense, conv2d, lstm, mha, train-cnn, train-mlp, layers, llm or gpu-gemm.")
+        @Option(name: .long, help: "dense, conv2d, lstm, mha, train-cnn, train-mlp, layers, llm, gpu-gemm or gpu-math.")
         var mode: String = "dense"
         @Option(name: .long, help: "Steps per timed round in the layer and training modes.")
         var iterations: Int = 10
@@ -25,6 +26,9 @@ extension LoomCommand {
         @Option(name: .long, help: "llm mode: prompt tokens.") var promptTokens: Int = 128
         @Option(name: .long, help: "llm mode: generated tokens.") var genTokens: Int = 64
         @Option(name: .long, help: "llm mode: blocks or dequantized.") var weights: String = "blocks"
+        @Option(name: .long, help: "Layer and training modes: cpu, cuda or cuda:N (training steps run device-resident when every layer can).")
+        var device: String = "cpu"
+        @Option(name: .long, help: "Layer and training modes: the batch size (default: each mode's own).") var batch: Int?
         @OptionGroup var threadOption: ThreadOption
 
         func run() throws {
@@ -34,6 +38,15 @@ extension LoomCommand {
             if mode == "llm" {
                 guard let m = model else { throw LoomError(.invalidArgument, "--model", "llm mode needs a GGUF model") }
                 try LLMBench.run(model: m, weights: weights, promptTokens: promptTokens, genTokens: genTokens, repeats: repeats, context: ctx)
+                return
+            }
+            if mode == "gpu-math" {
+                let count = sizes == [256, 512, 1024] ? 1 << 24 : sizes[0] * 1024
+                let results = try DetMathCheck.run(device: try CUDADevice(index: 0), host: ctx, count: count)
+                for r in results {
+                    out("gpu-math \(r.function) \(r.element) inputs=\(r.count) mismatches=\(r.mismatches)" + (r.firstMismatch.map { " first: \($0)" } ?? ""))
+                }
+                if results.contains(where: { $0.mismatches > 0 }) { throw LoomError(.device, "gpu-math", "the GPU's DetMath differs from the CPU's") }
                 return
             }
             if mode == "gpu-gemm" {
@@ -46,11 +59,13 @@ extension LoomCommand {
             }
             if mode != "dense" {
                 guard iterations >= 1 else { throw LoomError(.invalidArgument, "--iterations", "must be at least 1") }
+                if let b = batch, b < 1 || b > 65536 { throw LoomError(.invalidArgument, "--batch", "must be in 1...65536, got \(b)") }
                 let modes = mode == "layers" ? LayerBench.modes : [mode]
+                let dctx = try Device(parsing: device).context(threads: ctx.threads)
                 for m in modes {
                     switch dtype {
-                    case "f32": out(try LayerBench.run(Float.self, mode: m, repeats: repeats, iterations: iterations, context: ctx, threads: ctx.threads))
-                    case "f64": out(try LayerBench.run(Double.self, mode: m, repeats: repeats, iterations: iterations, context: ctx, threads: ctx.threads))
+                    case "f32": out(try LayerBench.run(Float.self, mode: m, repeats: repeats, iterations: iterations, batch: batch, context: dctx, threads: ctx.threads))
+                    case "f64": out(try LayerBench.run(Double.self, mode: m, repeats: repeats, iterations: iterations, batch: batch, context: dctx, threads: ctx.threads))
                     default: throw LoomError(.invalidArgument, "--dtype", "f32 or f64, got \(dtype)")
                     }
                 }

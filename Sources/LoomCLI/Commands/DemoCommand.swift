@@ -12,14 +12,14 @@ extension LoomCommand {
         @Argument(help: "Which demo network: mlp (the default) or cnn.")
         var network: Loom.Demo.Kind = .mlp
 
-        @OptionGroup var threadOption: ThreadOption
+        @OptionGroup var compute: ComputeOptions
         @Option(name: .long, help: "Where to save the trained model (default loom-demo-digits.json, or loom-demo-cnn.json for cnn).")
         var save: String?
         @Option(name: .long, help: "Train your own network instead (IR with a training block; 64 pixels, e.g. [64] or [1, 8, 8], → [10]).")
         var config: String?
 
         func run() throws {
-            let ctx = try threadOption.context()
+            let ctx = try compute.context()
             let json = try config.map { try FileIO.readText($0) } ?? network.networkJSON
             let save = self.save ?? network.defaultSavePath
             let report = try Loom.Demo.run(context: ctx, savePath: save, networkJSON: json, log: { out($0) },

@@ -36,6 +36,13 @@ extension LoomCommand {
             let (x, t) = try DataCodec.dataset(root, inputShape: net.inputShape, outputShape: net.outputShape, as: T.self)
             out("training \(net.spec.name.isEmpty ? config : net.spec.name): \(x.batch) samples, \(net.params.scalarCount) parameters, \(spec.optimizer.typeName), \(ctx.threads) thread(s)")
             let trainer = Trainer(network: net, spec: spec, context: ctx, optimizer: opt)
+            if compute.device != "cpu" {
+                if let why = trainer.attachResidentGPU() {
+                    out("device: matrix products on the GPU, other operations on the host (\(why.description))")
+                } else {
+                    out("device: \(trainer.accelerator!.name)")
+                }
+            }
             let history = try trainer.fit(inputs: x, targets: t, progress: { ProgressBar.render($0) },
                                           epochEnd: { ProgressBar.clear(); out(epochLine($0)) })
             if history.stoppedEarly { out("early stopping after epoch \(history.epochs.count) (best epoch \(history.bestEpoch + 1))") }

@@ -22,11 +22,18 @@ public struct GemmKernel: Hashable, Sendable {
         public static let wide = Tile(bm: 64, bn: 128, tm: 4, tn: 8, tk: 16)
         public static let medium = Tile(bm: 128, bn: 64, tm: 8, tn: 4, tk: 8)
         public static let small = Tile(bm: 64, bn: 64, tm: 4, tn: 4, tk: 16)
+        /// For products with few outputs and a long k (weight gradients summed over a whole batch
+        /// of positions): small blocks, so more of them run, and long k tiles, so each chain waits
+        /// for memory less often (docs/gpu.md). `longK32` when `longK64` does not fit (f64).
+        public static let longK64 = Tile(bm: 32, bn: 32, tm: 4, tn: 4, tk: 64)
+        public static let longK32 = Tile(bm: 32, bn: 32, tm: 4, tn: 4, tk: 32)
         /// In order of preference (measured on an H200, docs/gpu.md): the first whose shared memory
         /// fits (48 KiB) and that fills at least 90% of one wave (a block per multiprocessor).
         public static let all: [Tile] = [.huge, .large16, .large, .wide, .medium, .small]
         /// Tiles the benchmark measures.
-        public static let candidates: [Tile] = all + [
+        /// When no tile of `all` fills a wave: `longK` for k ≥ `longKMinimum`, else `small`.
+        public static let longKMinimum = 512
+        public static let candidates: [Tile] = all + [.longK64, .longK32,
             Tile(bm: 64, bn: 64, tm: 4, tn: 4, tk: 8), Tile(bm: 64, bn: 64, tm: 4, tn: 4, tk: 32),
             Tile(bm: 128, bn: 256, tm: 8, tn: 16, tk: 8)]
     }
@@ -45,15 +52,36 @@ public struct GemmKernel: Hashable, Sendable {
     /// The kernel for `p` on a GPU with `multiprocessors` (H100/H200: 132); `tile` overrides the
     /// choice (benchmarks). The tile never changes a result.
     public init<T>(_ p: GemmProblem<T>, element: Element, multiprocessors: Int = 132, tile: Tile? = nil) {
+        self.init(Shape(m: p.m, n: p.n, k: p.k, rsA: p.rsA, csA: p.csA, rsB: p.rsB, csB: p.csB, ldc: p.ldc, accumulate: p.accumulate),
+                  element: element, multiprocessors: multiprocessors, tile: tile)
+    }
+
+    /// The sizes, strides and start value of a product (a `GemmProblem` without its pointers).
+    public struct Shape: Sendable {
+        public var m: Int, n: Int, k: Int, rsA: Int, csA: Int, rsB: Int, csB: Int, ldc: Int, accumulate: Bool
+        public init(m: Int, n: Int, k: Int, rsA: Int, csA: Int, rsB: Int, csB: Int, ldc: Int, accumulate: Bool) {
+            self.m = m; self.n = n; self.k = k; self.rsA = rsA; self.csA = csA; self.rsB = rsB; self.csB = csB
+            self.ldc = ldc; self.accumulate = accumulate
+        }
+    }
+
+    public init(_ p: Shape, element: Element, multiprocessors: Int = 132, tile: Tile? = nil) {
         self.element = element
         m = p.m; n = p.n; k = p.k
         rsA = p.rsA; csA = p.csA; rsB = p.rsB; csB = p.csB; ldc = p.ldc
         accumulate = p.accumulate
         let (m, n) = (p.m, p.n)
-        self.tile = tile ?? Tile.all.first {
-            10 * GemmKernel.blocks(m, n, $0) >= 9 * multiprocessors && GemmKernel.sharedBytes($0, element) <= GemmKernel.sharedLimit
-        } ?? .small
+        let fits = { (t: Tile) in GemmKernel.sharedBytes(t, element) <= GemmKernel.sharedLimit }
+        self.tile = tile ?? Tile.all.first { 10 * GemmKernel.blocks(m, n, $0) >= 9 * multiprocessors && fits($0) }
+            ?? (p.k >= Tile.longKMinimum ? [Tile.longK64, .longK32].first(where: fits)! : .small)
     }
+
+    /// What the source depends on (sizes and strides are arguments): kernels of one class share
+    /// one compiled function.
+    public struct Class: Hashable, Sendable {
+        public var element: Element, tile: Tile, accumulate: Bool, aContiguous: Bool, bContiguous: Bool
+    }
+    public var kernelClass: Class { Class(element: element, tile: tile, accumulate: accumulate, aContiguous: csA == 1, bContiguous: csB == 1) }
 
     /// The static shared memory a kernel may use.
     public static let sharedLimit = 48 * 1024

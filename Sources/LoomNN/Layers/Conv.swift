@@ -60,6 +60,10 @@ public final class ConvLayer<T: LoomFloat>: Layer<T> {
             + (biasIndex == nil ? " no-bias" : "")
     }
     public override var parameterIndices: [Int] { biasIndex.map { [weightIndex, $0] } ?? [weightIndex] }
+    /// The window sizes (input, kernel, stride, padding, dilation, output).
+    public var geometry: WindowGeometry { geo }
+    /// Input channels and filters per group, and K = (C/groups)·kh·kw.
+    public var groupSizes: (channels: Int, filters: Int, k: Int) { (cg, fg, kg) }
 
     /// `col[r, b·P + p]` for r = (c, i, j) over all C channels (group g owns rows g·K ..< (g+1)·K).
     @_specialize(where T == Float) @_specialize(where T == Double)

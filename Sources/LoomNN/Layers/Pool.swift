@@ -30,6 +30,8 @@ public final class PoolLayer<T: LoomFloat>: Layer<T> {
     }
 
     public override var typeName: String { spec.typeName }
+    /// The window sizes (input, kernel, stride, padding, dilation, output).
+    public var geometry: WindowGeometry { geo }
     public override var summary: String {
         "k\(Tensor<T>.describe(spec.kernel)) s\(Tensor<T>.describe(spec.stride)) p\(Tensor<T>.describe(spec.padding))"
     }
@@ -119,7 +121,8 @@ public final class PoolLayer<T: LoomFloat>: Layer<T> {
 /// `acc = +0`; `acc = acc + x` over the S spatial elements in row-major order; `y = acc / T(S)`.
 /// Backward: `dx = dy / T(S)` for each of the S elements (one division per (b, c)).
 public final class GlobalAvgPoolLayer<T: LoomFloat>: Layer<T> {
-    let spatial: Int
+    /// Elements averaged per (sample, channel).
+    public let spatial: Int
 
     init(path: String, name: String, id: Int, inputShape: [Int]) {
         spatial = Tensor<T>.count(of: Array(inputShape.dropFirst()))

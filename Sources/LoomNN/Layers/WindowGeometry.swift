@@ -8,15 +8,15 @@ import LoomCore
 /// as PyTorch's without `ceil_mode`. Output `(oy, ox)` reads input
 /// `(oy·sh − ph + i·dh, ox·sw − pw + j·dw)` for window tap `(i, j)`; coordinates outside the
 /// input are the padding.
-struct WindowGeometry: Sendable {
-    let rank: Int
-    let channels: Int, height: Int, width: Int
-    let kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, dh: Int, dw: Int
-    let outH: Int, outW: Int
+public struct WindowGeometry: Sendable {
+    public let rank: Int
+    public let channels: Int, height: Int, width: Int
+    public let kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, dh: Int, dw: Int
+    public let outH: Int, outW: Int
 
-    var inPlane: Int { height * width }
-    var outPlane: Int { outH * outW }
-    var taps: Int { kh * kw }
+    public var inPlane: Int { height * width }
+    public var outPlane: Int { outH * outW }
+    public var taps: Int { kh * kw }
 
     /// One output size, or nil when the (dilated) window is larger than the padded input.
     /// All values are at most 2³¹ (checked by the Builder), so nothing overflows.

@@ -168,13 +168,15 @@ public enum ReferenceNetworks {
     /// Runs one case in type T on `context`: the forward hash of a batch of 8, and the hash of
     /// every parameter after 20 training steps (batches of 8 cycling over 32 samples).
     @_specialize(where T == Float) @_specialize(where T == Double)
-    public static func run<T: LoomFloat>(_ c: Case, as: T.Type, context: ComputeContext) throws(LoomError) -> (forward: String, trained: String) {
+    public static func run<T: LoomFloat>(_ c: Case, as: T.Type, context: ComputeContext,
+                                         prepare: ((Trainer<T>) -> Void)? = nil) throws(LoomError) -> (forward: String, trained: String) {
         let net = try Network<T>(c.spec)
         let x = input(c, batch: forwardBatch, as: T.self)
         let y = try net.forward(x, context: context)
         let data = input(c, batch: trainingSamples, as: T.self)
         let targets = target(c, output: net.outputShape, batch: trainingSamples, as: T.self)
         let trainer = Trainer(network: net, spec: c.spec.training!, context: context)
+        prepare?(trainer)
         let per = c.loss == .crossEntropy ? targets.count / trainingSamples : 0
         for s in 0..<trainingSteps {
             let r = ((s % 4) * 8)..<((s % 4) * 8 + 8)
@@ -183,6 +185,7 @@ public enum ReferenceNetworks {
                              : targets.batchSlice(r)
             try trainer.step(xb, tb)
         }
+        try trainer.synchronize()
         return (y.bitHash.hex, net.params.bitHash.hex)
     }
 
@@ -196,17 +199,26 @@ public enum ReferenceNetworks {
 
     /// `name.forward hash` and `name.train20 hash` lines for every case: f32, then f64, then
     /// every other dtype (executed over f32 master weights: `Execution`).
-    public static func hashLines(context: ComputeContext) throws(LoomError) -> [String] {
+    public static func hashLines(context: ComputeContext, prepare: TrainerPreparation = TrainerPreparation()) throws(LoomError) -> [String] {
         var lines = [String]()
         func add(_ c: Case, _ r: (forward: String, trained: String)) {
             lines.append("\(c.name).forward \(r.forward)")
             lines.append("\(c.name).train\(trainingSteps) \(r.trained)")
         }
-        for c in cases(dtype: .f32) { add(c, try run(c, as: Float.self, context: context)) }
-        for c in cases(dtype: .f64) { add(c, try run(c, as: Double.self, context: context)) }
+        for c in cases(dtype: .f32) { add(c, try run(c, as: Float.self, context: context, prepare: prepare.float)) }
+        for c in cases(dtype: .f64) { add(c, try run(c, as: Double.self, context: context, prepare: prepare.double)) }
         for dt in executionDTypes {
-            for c in cases(dtype: dt) { add(c, try run(c, as: Float.self, context: context)) }
+            for c in cases(dtype: dt) { add(c, try run(c, as: Float.self, context: context, prepare: prepare.float)) }
         }
         return lines
+    }
+}
+
+/// What to do to each reference case's trainer before it trains (attach an accelerator).
+public struct TrainerPreparation {
+    public var float: ((Trainer<Float>) -> Void)?
+    public var double: ((Trainer<Double>) -> Void)?
+    public init(float: ((Trainer<Float>) -> Void)? = nil, double: ((Trainer<Double>) -> Void)? = nil) {
+        self.float = float; self.double = double
     }
 }

@@ -119,15 +119,13 @@ public enum GradientClip: Equatable, Sendable {
                 }
             }
         case .norm(let maxNorm):
-            var total = 0.0
+            var sums = [Double]()
             for i in 0..<params.count {
                 var s = 0.0
                 for g in params.grads[i].data { let d = g.double; s = s.addingProduct(d, d) }
-                total += s
+                sums.append(s)
             }
-            let norm = total.squareRoot()
-            let coef = maxNorm / (norm + 1e-6)
-            if coef < 1 {
+            if let coef = GradientClip.normScale(maxNorm: maxNorm, sumsOfSquares: sums) {
                 let c = T(coef)
                 for i in 0..<params.count {
                     params.grads[i].data.withUnsafeMutableBufferPointer { g in

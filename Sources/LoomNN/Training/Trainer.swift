@@ -64,6 +64,14 @@ public final class Trainer<T: LoomFloat> {
     public let optimizer: Optimizer<T>
     public let context: ComputeContext
     public private(set) var globalStep = 0
+    /// When set, steps run there (device-resident; see `TrainingAccelerator`), bit-identical.
+    public var accelerator: TrainingAccelerator<T>? = nil
+
+    /// After accelerated steps: brings the parameters, gradients and optimizer state back into
+    /// `network` and `optimizer` (a no-op without an accelerator).
+    public func synchronize() throws(LoomError) {
+        try accelerator?.synchronize(optimizer: optimizer)
+    }
 
     public init(network: Network<T>, spec: TrainingSpec, context: ComputeContext, optimizer: Optimizer<T>? = nil) {
         self.network = network
@@ -77,6 +85,15 @@ public final class Trainer<T: LoomFloat> {
     @discardableResult
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func step(_ x: Tensor<T>, _ t: Tensor<T>) throws(LoomError) -> (loss: T, output: Tensor<T>) {
+        if let acc = accelerator {
+            let r = try acc.computeGradients(x, t, loss: spec.loss, step: UInt64(globalStep))
+            guard r.loss.isFinite else {
+                throw LoomError(.nonFinite, "training step \(globalStep)", "the loss became \(r.loss.double); lower the learning rate or clip gradients")
+            }
+            try acc.update(clip: spec.clip, optimizer: optimizer, lr: spec.scheduler.lr(base: spec.optimizer.lr, step: globalStep))
+            globalStep += 1
+            return r
+        }
         if network.spec.dtype == .f16 && optimizer.lossScale == nil { optimizer.lossScale = LossScale() }
         let scale = optimizer.lossScale?.scale ?? 1
         let r = try network.computeGradients(x, target: t, loss: spec.loss, context: context, step: UInt64(globalStep),
@@ -137,6 +154,7 @@ public final class Trainer<T: LoomFloat> {
                                      validationLoss: nil, validationAccuracy: nil,
                                      learningRate: spec.scheduler.lr(base: spec.optimizer.lr, step: Swift.max(0, globalStep - 1)),
                                      steps: globalStep)
+            try synchronize()
             if !valIdx.isEmpty {
                 let (vl, va) = try evaluate(inputs.gather(batch: valIdx), targets.gather(batch: valIdx))
                 report.validationLoss = vl
@@ -165,7 +183,8 @@ public final class Trainer<T: LoomFloat> {
         while start < inputs.batch {
             let r = start..<Swift.min(inputs.batch, start + bs)
             let x = inputs.batchSlice(r), t = targets.batchSlice(r)
-            let y = try network.forward(x, context: context)
+            let y: Tensor<T>
+            if let acc = accelerator { y = try acc.forward(x) } else { y = try network.forward(x, context: context) }
             let (l, _) = try Loss.compute(spec.loss, output: y, target: t)
             lossSum += l.double * Double(r.count)
             if let c = Trainer.correctCount(spec.loss, y, t) { correct += c; counted += y.rows }

@@ -1,0 +1,219 @@
+import LoomCore
+
+/// The CUDA C kernels of the layers' data movement and fixed-order sums, for one element type:
+/// bias broadcasts, bias-gradient sums, im2col/col2im, the channel-major transposes, pooling and
+/// the clip norm's partial sums. Each repeats its CPU layer's canonical order (named in each
+/// kernel's comment); parallelism is only across elements whose chains are independent.
+public enum LayerKernels {
+    public static func source(_ element: GemmKernel.Element) -> String {
+        "typedef \(element.rawValue) T;\n" + body
+    }
+
+    /// Geometry arguments of the window kernels, in the order the kernels declare them.
+    static let body = #"""
+#define LOOM_NEG_INF ((T)__int_as_float(0xff800000))
+#define GRID_LOOP(i, n) for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
+
+// Projection.forward: y[r, o] = b[o] before the product accumulates.
+extern "C" __global__ void loom_fill_rows(T* y, const T* b, long long rows, long long cols) {
+    GRID_LOOP(i, rows * cols) y[i] = b[i % cols];
+}
+
+// ConvLayer.forward: acc[o, k] = b[o] for the [F, B·P] accumulator.
+extern "C" __global__ void loom_fill_channels(T* acc, const T* b, long long channels, long long width) {
+    GRID_LOOP(i, channels * width) acc[i] = b[i / width];
+}
+
+// Projection.paramGrads: db[o] += g[r, o] for rows r in order (one thread per column; eight rows'
+// values are loaded before they are added, so the chain waits for memory once per eight).
+extern "C" __global__ void loom_column_sums(T* db, const T* g, long long rows, long long cols) {
+    GRID_LOOP(o, cols) {
+        T s = db[o];
+        long long r = 0;
+        for (; r + 8 <= rows; r += 8) {
+            T v[8];
+            #pragma unroll
+            for (int u = 0; u < 8; u++) v[u] = g[(r + u) * cols + o];
+            #pragma unroll
+            for (int u = 0; u < 8; u++) s = s + v[u];
+        }
+        for (; r < rows; r++) s = s + g[r * cols + o];
+        db[o] = s;
+    }
+}
+
+// ConvLayer.backward: db[o] += g[o, k] for k in order. One warp per row: the lanes stage 256
+// values at a time in shared memory (coalesced loads), lane 0 adds them in order. Launch with
+// 32 threads per row, 256 per block.
+extern "C" __global__ void loom_row_sums(T* db, const T* g, long long rows, long long cols) {
+    __shared__ T stage[8][256];
+    const int lane = threadIdx.x % 32, w = threadIdx.x / 32;
+    for (long long o = blockIdx.x * 8LL + w; o < rows; o += (long long)gridDim.x * 8) {
+        const T* row = g + o * cols;
+        T s = lane == 0 ? db[o] : (T)0;
+        for (long long k0 = 0; k0 < cols; k0 += 256) {
+            #pragma unroll
+            for (int u = 0; u < 8; u++) {
+                const long long k = k0 + u * 32 + lane;
+                if (k < cols) stage[w][u * 32 + lane] = row[k];
+            }
+            __syncwarp();
+            if (lane == 0) {
+                const int n = (int)(cols - k0 < 256 ? cols - k0 : 256);
+                #pragma unroll 16
+                for (int u = 0; u < n; u++) s = s + stage[w][u];
+            }
+            __syncwarp();
+        }
+        if (lane == 0) db[o] = s;
+    }
+}
+
+#define GEO long long batch, long long C, long long H, long long W, long long KH, long long KW, long long SH, long long SW, \
+            long long PH, long long PW, long long DH, long long DW, long long OH, long long OW
+
+// ConvLayer.im2col: col[(c, i, j), (b, oy, ox)] = x[b, c, oy·sh − ph + i·dh, ox·sw − pw + j·dw], +0 in the padding.
+extern "C" __global__ void loom_im2col(T* col, const T* x, GEO) {
+    const long long P = OH * OW, bp = batch * P, rowsK = C * KH * KW;
+    GRID_LOOP(e, rowsK * bp) {
+        long long r = e / bp, q = e % bp;
+        long long b = q / P, p = q % P, oy = p / OW, ox = p % OW;
+        long long c = r / (KH * KW), i = (r / KW) % KH, j = r % KW;
+        long long y = oy * SH - PH + i * DH, xx = ox * SW - PW + j * DW;
+        T v = 0;
+        if (y >= 0 && y < H && xx >= 0 && xx < W) v = x[((b * C + c) * H + y) * W + xx];
+        col[e] = v;
+    }
+}
+
+// ConvLayer.col2im as the gather of its doc comment: dx[b, c, y, x] = +0 + dcol(tap (0,0)) + … over
+// the taps (i, j) in row-major order that reach (y, x); dcol is [(c, i, j), (b, p)] for all samples.
+extern "C" __global__ void loom_col2im(T* dx, const T* dcol, GEO) {
+    const long long P = OH * OW, bp = batch * P;
+    GRID_LOOP(e, batch * C * H * W) {
+        long long xx = e % W, y = (e / W) % H, c = (e / (W * H)) % C, b = e / (W * H * C);
+        T acc = 0;
+        for (long long i = 0; i < KH; i++) {
+            long long ty = y + PH - i * DH;
+            if (ty < 0 || ty % SH != 0) continue;
+            long long oy = ty / SH;
+            if (oy >= OH) continue;
+            for (long long j = 0; j < KW; j++) {
+                long long tx = xx + PW - j * DW;
+                if (tx < 0 || tx % SW != 0) continue;
+                long long ox = tx / SW;
+                if (ox >= OW) continue;
+                acc = acc + dcol[((c * KH + i) * KW + j) * bp + b * P + oy * OW + ox];
+            }
+        }
+        dx[e] = acc;
+    }
+}
+
+// ConvLayer.toBatchMajor: [F, B·P] → [B, F, P]; toChannelMajor is its inverse.
+extern "C" __global__ void loom_to_batch_major(T* out, const T* a, long long batch, long long channels, long long plane) {
+    GRID_LOOP(e, batch * channels * plane) {
+        long long p = e % plane, c = (e / plane) % channels, b = e / (plane * channels);
+        out[e] = a[(c * batch + b) * plane + p];
+    }
+}
+extern "C" __global__ void loom_to_channel_major(T* out, const T* a, long long batch, long long channels, long long plane) {
+    GRID_LOOP(e, batch * channels * plane) {
+        long long p = e % plane, b = (e / plane) % batch, c = e / (plane * batch);
+        out[e] = a[(b * channels + c) * plane + p];
+    }
+}
+
+// PoolLayer.argmax: the first maximal tap in row-major order (a NaN wins, a later NaN over an earlier one).
+__device__ long long loom_pool_argmax(const T* plane, long long oy, long long ox, long long H, long long W, long long KH, long long KW,
+                                      long long SH, long long SW, long long PH, long long PW, long long DH, long long DW) {
+    T m = LOOM_NEG_INF; long long best = -1;
+    for (long long i = 0; i < KH; i++) {
+        long long y = oy * SH - PH + i * DH;
+        if (y < 0 || y >= H) continue;
+        for (long long j = 0; j < KW; j++) {
+            long long x = ox * SW - PW + j * DW;
+            if (x < 0 || x >= W) continue;
+            T v = plane[y * W + x];
+            if (best < 0 || v > m || isnan(v)) { m = v; best = y * W + x; }
+        }
+    }
+    return best;
+}
+
+// PoolLayer.forward (C here counts planes = batch·channels; batch is unused).
+extern "C" __global__ void loom_pool_forward(T* out, const T* x, long long isMax, GEO) {
+    const long long P = OH * OW;
+    const T divisor = (T)(KH * KW);
+    GRID_LOOP(e, C * P) {
+        long long pl = e / P, oy = (e % P) / OW, ox = e % OW;
+        const T* plane = x + pl * H * W;
+        if (isMax) {
+            long long k = loom_pool_argmax(plane, oy, ox, H, W, KH, KW, SH, SW, PH, PW, DH, DW);
+            out[e] = k >= 0 ? plane[k] : LOOM_NEG_INF;
+            continue;
+        }
+        T acc = 0;
+        for (long long i = 0; i < KH; i++) {
+            long long y = oy * SH - PH + i * DH;
+            if (y < 0 || y >= H) continue;
+            for (long long j = 0; j < KW; j++) {
+                long long xx = ox * SW - PW + j * DW;
+                if (xx >= 0 && xx < W) acc = acc + plane[y * W + xx];
+            }
+        }
+        out[e] = acc / divisor;
+    }
+}
+
+// PoolLayer.backward: one thread per plane visits the outputs in row-major order (dx holds +0).
+extern "C" __global__ void loom_pool_backward(T* dx, const T* dy, const T* x, long long isMax, GEO) {
+    const long long P = OH * OW;
+    const T divisor = (T)(KH * KW);
+    GRID_LOOP(pl, C) {
+        T* d = dx + pl * H * W;
+        const T* g = dy + pl * P;
+        for (long long oy = 0; oy < OH; oy++) {
+            for (long long ox = 0; ox < OW; ox++) {
+                T v = g[oy * OW + ox];
+                if (isMax) {
+                    long long k = loom_pool_argmax(x + pl * H * W, oy, ox, H, W, KH, KW, SH, SW, PH, PW, DH, DW);
+                    if (k >= 0) d[k] = d[k] + v;
+                    continue;
+                }
+                T share = v / divisor;
+                for (long long i = 0; i < KH; i++) {
+                    long long y = oy * SH - PH + i * DH;
+                    if (y < 0 || y >= H) continue;
+                    for (long long j = 0; j < KW; j++) {
+                        long long xx = ox * SW - PW + j * DW;
+                        if (xx >= 0 && xx < W) d[y * W + xx] = d[y * W + xx] + share;
+                    }
+                }
+            }
+        }
+    }
+}
+
+// GlobalAvgPoolLayer: y[r] = (+0 + x[r, 0] + … ) / S; backward dx[r, k] = dy[r] / S.
+extern "C" __global__ void loom_global_avg_forward(T* y, const T* x, long long rows, long long S) {
+    GRID_LOOP(r, rows) {
+        T acc = 0;
+        for (long long k = 0; k < S; k++) acc = acc + x[r * S + k];
+        y[r] = acc / (T)S;
+    }
+}
+extern "C" __global__ void loom_global_avg_backward(T* dx, const T* dy, long long rows, long long S) {
+    GRID_LOOP(e, rows * S) dx[e] = dy[e / S] / (T)S;
+}
+
+// GradientClip.norm: per parameter, s = fma(d, d, s) over its gradient in order, in double.
+extern "C" __global__ void loom_sum_squares(double* partial, const T* g, const long long* offsets, long long count) {
+    GRID_LOOP(i, count) {
+        double s = 0;
+        for (long long k = offsets[i]; k < offsets[i + 1]; k++) { double d = (double)g[k]; s = __fma_rn(d, d, s); }
+        partial[i] = s;
+    }
+}
+"""#
+}

@@ -1,0 +1,121 @@
+import Glibc
+import LoomCore
+import LoomNN
+
+/// A tensor in device memory: a pointer into a buffer some op owns, and its shape (batch first).
+struct DeviceTensor {
+    var pointer: CUdeviceptr
+    var shape: [Int]
+    var count: Int { shape.reduce(1, *) }
+}
+
+/// What the resident ops share: the device, the element type's kernels, and the parameter and
+/// gradient arenas (every parameter at its offset, in registry order).
+final class ResidentRuntime<T: LoomFloat> {
+    let device: CUDADevice
+    let element: GemmKernel.Element
+    let size = MemoryLayout<T>.stride
+    let params: CUDABuffer
+    let grads: CUDABuffer
+    /// Element offset of each parameter, and the total at the end.
+    let offsets: [Int]
+    private var layerKernels: [String: KernelHandle] = [:]
+    /// When set, every kernel launch waits for the device and adds its wall time here, by kernel
+    /// (products by shape): `loom bench … --device cuda` prints it with LOOM_GPU_PROFILE=1.
+    var profile: [String: (seconds: Double, calls: Int)]? = nil
+    private let layerSource: String
+
+    init(device: CUDADevice, store: ParameterStore<T>) throws(LoomError) {
+        self.device = device
+        element = T.self == Double.self ? .f64 : .f32
+        layerSource = LayerKernels.source(element)
+        var offs = [0]
+        for v in store.values { offs.append(offs.last! + v.count) }
+        offsets = offs
+        params = try CUDABuffer(device, bytes: offs.last! * MemoryLayout<T>.stride)
+        grads = try CUDABuffer(device, bytes: offs.last! * MemoryLayout<T>.stride)
+        try upload(store)
+    }
+
+    var total: Int { offsets.last! }
+
+    func param(_ i: Int) -> CUdeviceptr { params.pointer + CUdeviceptr(offsets[i] * size) }
+    func grad(_ i: Int) -> CUdeviceptr { grads.pointer + CUdeviceptr(offsets[i] * size) }
+
+    /// Copies every parameter value to the device.
+    func upload(_ store: ParameterStore<T>) throws(LoomError) {
+        for i in 0..<store.count {
+            try store.values[i].data.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: param(i)) }
+        }
+    }
+
+    /// A kernel of `LayerKernels` by name.
+    func kernel(_ name: String) -> KernelHandle {
+        if let k = layerKernels[name] { return k }
+        let k = KernelHandle(source: layerSource, name: name)
+        layerKernels[name] = k
+        return k
+    }
+
+    /// Runs layer kernel `name` as a grid-stride loop over `n` items.
+    func run(_ name: String, over n: Int, _ args: [KernelArgument]) throws(LoomError) {
+        try timed(name) { () throws(LoomError) in try device.launch(kernel(name), over: n, args) }
+    }
+
+    func gemm(_ shape: GemmKernel.Shape, a: CUdeviceptr, b: CUdeviceptr, c: CUdeviceptr) throws(LoomError) {
+        try timed("gemm \(shape.m)x\(shape.n)x\(shape.k)") { () throws(LoomError) in
+            try device.gemm(shape, element: element, a: a, b: b, c: c)
+        }
+    }
+
+    func timed(_ key: String, _ body: () throws(LoomError) -> Void) throws(LoomError) {
+        guard profile != nil else { return try body() }
+        try device.synchronize()
+        let t0 = ResidentRuntime.now()
+        try body()
+        try device.synchronize()
+        let e = profile![key] ?? (0, 0)
+        profile![key] = (e.seconds + ResidentRuntime.now() - t0, e.calls + 1)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// The kernel of an element-wise program (its own module; NVRTC and the device cache modules).
+    func formula(_ program: ScalarProgram) -> Formula { Formula(program: program, handle: KernelHandle(
+        source: FormulaKernel(program, element: element).source, name: FormulaKernel.functionName)) }
+
+    struct Formula {
+        let program: ScalarProgram
+        let handle: KernelHandle
+    }
+
+    /// Runs `f` over `n` elements: one pointer per input and per output (in the program's order),
+    /// then its scalars.
+    func run(_ f: Formula, n: Int, inputs: [CUdeviceptr], outputs: [CUdeviceptr], scalars: [T] = []) throws(LoomError) {
+        precondition(inputs.count == f.program.inputs.count && outputs.count == f.program.outputs.count
+                     && scalars.count == f.program.scalars.count)
+        var args: [KernelArgument] = [.int(n)]
+        args += inputs.map { .pointer($0) }
+        args += outputs.map { .pointer($0) }
+        args += scalars.map { KernelArgument.scalar($0) }
+        try timed("formula " + f.program.outputs.joined(separator: ",")) { () throws(LoomError) in try device.launch(f.handle, over: n, args) }
+    }
+
+    /// A buffer of at least `count` elements in `buffer` (created on first use).
+    func reserve(_ buffer: inout CUDABuffer?, _ count: Int) throws(LoomError) -> CUdeviceptr {
+        if buffer == nil { buffer = try CUDABuffer(device) }
+        try buffer!.reserve(Swift.max(count, 1) * size)
+        return buffer!.pointer
+    }
+
+    func zero(_ p: CUdeviceptr, _ count: Int) throws(LoomError) { try device.zero(p, bytes: count * size) }
+
+    /// The window-geometry arguments of `LayerKernels` (`GEO`).
+    static func geometryArguments(batch: Int, channels: Int, _ g: WindowGeometry) -> [KernelArgument] {
+        [batch, channels, g.height, g.width, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.outH, g.outW].map { .int($0) }
+    }
+}
