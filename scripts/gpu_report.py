@@ -1,5 +1,6 @@
-"""Turns the outputs of `scripts/gpu-check run` (a folder: devices.txt, verify.txt, loom-gemm.txt,
-torch-gemm.txt) into the GPU section of BENCHMARKS.md, written to BENCHMARKS.gpu.md (scripts/bench
+"""Turns the outputs of `scripts/gpu-check run` (a folder: devices.txt, verify.txt, gpu-math.txt,
+loom-train-gpu.txt, torch-train-gpu.txt, train-*.txt, loom-gemm.txt, torch-gemm.txt) into the GPU
+section of BENCHMARKS.md, written to BENCHMARKS.gpu.md (scripts/bench
 includes it, since this machine has no GPU to regenerate it).
 Usage: python3 scripts/gpu_report.py DIR DATE"""
 import re
@@ -13,7 +14,46 @@ torch = {fields(l)["n"]: fields(l) for l in (run / "torch-gemm.txt").read_text()
 device = next(l for l in (run / "devices.txt").read_text().splitlines() if l.startswith("cuda:0"))
 verify = [l for l in (run / "verify.txt").read_text().splitlines() if l.startswith("cuda:0") or l.startswith("verify:")]
 
-out = [f"## GPU: the fixed-order product kernel next to cuBLAS ({date})", "",
+
+def condense(line):
+    """The first runs listed every refusal in full; keep counts by dtype and layer type."""
+    m = re.search(r"\((\d+) networks resident, (\d+) with products only: (.*)\)$", line)
+    if not m:
+        return line
+    counts = {}
+    for n, text in re.findall(r"(\d+)× ([^;]+)", m.group(3)):
+        key = "other dtypes" if "networks do not run" in text else text.split()[0]
+        counts[key] = counts.get(key, 0) + int(n)
+    parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return line[:m.start()] + f"({m.group(1)} networks resident, {m.group(2)} with products only ({parts}))"
+
+
+verify = [condense(l) for l in verify]
+
+math = [l for l in (run / "gpu-math.txt").read_text().splitlines() if l.startswith("gpu-math")]
+bad = [l for l in math if "mismatches=0" not in l]
+ptorch = {l.split()[0]: fields(l) for l in (run / "torch-train-gpu.txt").read_text().splitlines() if l.startswith("train-")}
+
+out = [f"## GPU: device-resident training steps next to PyTorch ({date})", "",
+       f"Device: `{device.split(': ', 1)[1]}`. `loom bench --mode train-mlp|train-cnn --device cuda --batch 256`: one",
+       "training step (forward, cross-entropy, backward, AdamW) with parameters, gradients, optimizer state and",
+       "activations resident on the GPU (`ResidentNetwork`, docs/gpu.md), the same bits as the CPU; best round of",
+       "5, each round at least 50 ms of steps and ending when the GPU has finished. PyTorch: the same models on the",
+       "same GPU, float32 with TF32 off; `queued` lets it run ahead without reading the loss, `with loss.item()` reads it",
+       "every step as Loom's trainer does. The CPU column is Loom on the GPU machine's 16 host threads.", "",
+       "| step (batch 256) | Loom GPU µs | PyTorch GPU µs (queued / with loss.item()) | PyTorch ÷ Loom | Loom CPU µs (16 threads) |",
+       "|---|---|---|---|---|"]
+def step_us(mode, device):
+    for line in (run / "loom-train-gpu.txt").read_text().splitlines():
+        if line.startswith(mode + " ") and (("device=" in line) == device):
+            return float(fields(line)["us"])
+for mode, name in (("train-mlp", "MLP 64-128 relu-10"), ("train-cnn", "digits CNN (conv 5×5, conv 3×3, max pool, dense)")):
+    g, c, t = step_us(mode, True), step_us(mode, False), ptorch[mode]
+    q, i = float(t["us"]), float(t["us_item"])
+    out.append(f"| {name} | {g:.0f} | {q:.0f} / {i:.0f} | {q / g:.2f}× / {i / g:.2f}× | {c:.0f} |")
+out += ["", f"DetMath on the GPU (`loom bench --mode gpu-math`): {len(math)} function × type pairs, "
+        + (f"{math[0].split('inputs=')[1].split()[0]} inputs each, every output bit-identical to the CPU's." if not bad else "MISMATCHES: " + "; ".join(bad)), ""]
+out += [f"## GPU: the fixed-order product kernel next to cuBLAS ({date})", "",
        f"Device: `{device.split(': ', 1)[1]}`. Loom's kernel (`GemmKernel`, docs/gpu.md) keeps each output's k order",
        "(one `__fmaf_rn` per k, k ascending), so its bits equal the CPU's: every output of every size below was compared",
        "bit for bit with the CPU's canonical product (outputs poisoned with NaN before each run). cuBLAS is `torch.matmul`",

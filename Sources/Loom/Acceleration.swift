@@ -30,7 +30,17 @@ public final class ResidentTally {
     public init() {}
 
     func attach<T: LoomFloat>(_ t: Trainer<T>) {
-        if let e = t.attachResidentGPU() { other += 1; reasons[e.message, default: 0] += 1 } else { resident += 1 }
+        guard let e = t.attachResidentGPU() else { resident += 1; return }
+        other += 1
+        // "dropout has no device-resident kernels yet …" → "dropout"; dtype refusals → "other dtypes".
+        let key = e.message.contains(" networks do not run") ? "other dtypes" : String(e.message.split(separator: " ").first ?? "")
+        reasons[key, default: 0] += 1
+    }
+
+    /// "42 resident; products only: 589 other dtypes, 4 embedding, …".
+    public var summary: String {
+        "\(resident) networks resident, \(other) with products only ("
+            + reasons.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
     }
 
     /// The preparation that attaches a `ResidentNetwork` to every reference trainer it can.

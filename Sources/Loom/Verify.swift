@@ -43,9 +43,7 @@ public enum Verify {
             let resident = try ReferenceNetworks.hashLines(context: dctx, prepare: tally.preparation)
             for (a, b) in zip(base, resident) where a != b { failures.append("\(device) resident vs cpu: \(b) ≠ \(a)") }
             if tally.resident == 0 { failures.append("\(device): no reference network trained device-resident") }
-            let others = tally.reasons.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: "; ")
-            log("\(device) resident training: \(resident == base ? "identical" : "DIFFERENT") (\(tally.resident) networks resident, "
-                + "\(tally.other) with products only: \(others))")
+            log("\(device) resident training: \(resident == base ? "identical" : "DIFFERENT") (\(tally.summary))")
         }
         let ctx = CPUContext(threads: counts.max() ?? 1)
         for c in ReferenceNetworks.cases(dtype: .f32) { failures += try batchInvariance(c, as: Float.self, context: ctx) }

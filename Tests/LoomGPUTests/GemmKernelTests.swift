@@ -44,7 +44,7 @@ final class GemmKernelTests: XCTestCase {
         XCTAssertEqual(small.spans.c, 257 * 131)
         let t = kernel(m: 4, n: 3, k: 5, transposeB: true)
         XCTAssertEqual(t.spans.b, (5 - 1) * 1 + (3 - 1) * 5 + 1)
-        XCTAssertTrue(t.source.contains("const int kk = e % TK, c = e / TK;"), "B with k contiguous is loaded along k")
+        XCTAssertTrue(t.source.contains("const int kk = (e / (8 * BN)) * 8 + e % 8, c = (e / 8) % BN;"), "B with k contiguous is loaded along k")
         // The first preferred tile that fills at least 90% of a wave on 132 multiprocessors.
         XCTAssertEqual(kernel(m: 1024, n: 1024, k: 1024).tile, .wide)
         XCTAssertEqual(kernel(m: 2048, n: 1024, k: 512).tile, .large16)
@@ -52,14 +52,18 @@ final class GemmKernelTests: XCTestCase {
         XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8, f64: true).tile, .large, "f64 tiles of 256×128×8 or 128×128×16 need over 48 KiB")
         XCTAssertEqual(kernel(m: 300, n: 300, k: 8).tile, .small)
         // Few outputs and a long k (a convolution's weight gradient over a batch): small blocks, long k tiles.
-        XCTAssertEqual(kernel(m: 32, n: 144, k: 16384).tile, .longK64)
-        XCTAssertEqual(kernel(m: 32, n: 144, k: 16384, f64: true).tile, .longK32)
+        XCTAssertEqual(kernel(m: 32, n: 144, k: 16384).tile, .longK)
+        XCTAssertEqual(kernel(m: 32, n: 144, k: 16384, f64: true).tile, .longK)
+        XCTAssertLessThanOrEqual(kernel(m: 32, n: 144, k: 16384, f64: true).sharedBytes, GemmKernel.sharedLimit)
         XCTAssertEqual(kernel(m: 32, n: 144, k: 100).tile, .small)
+        XCTAssertTrue(kernel(m: 32, n: 144, k: 16384).source.contains("b[j] = Bs[buf][kk][tx * TN + j];"), "one output per thread: scalar reads")
         XCTAssertEqual(GemmKernel.Tile.medium.threads, 256)
         for t in GemmKernel.Tile.candidates {
             XCTAssertEqual((t.bm * t.tk) % t.threads, 0, "A tile loads evenly")
             XCTAssertEqual((t.bn * t.tk) % t.threads, 0, "B tile loads evenly")
-            XCTAssertTrue(t.tm % 4 == 0 && t.tn % 4 == 0, "a thread's rows and columns are read as 16-byte vectors")
+            XCTAssertTrue((t.tm % 4 == 0 && t.tn % 4 == 0) || (t.tm == 1 && t.tn == 1),
+                          "a thread's rows and columns are read as 16-byte vectors, or it owns one output")
+            XCTAssertEqual(t.tk % 8, 0, "k-major loads take 8 values of k per row")
         }
         XCTAssertLessThanOrEqual(kernel(m: 4096, n: 4096, k: 8, f64: true).sharedBytes, GemmKernel.sharedLimit)
         let large = kernel(m: 4096, n: 4096, k: 4096)
