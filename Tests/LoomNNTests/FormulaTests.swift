@@ -103,6 +103,32 @@ final class FormulaTests: XCTestCase {
         }
     }
 
+    /// Clipping by value and the scale of norm clipping, as programs, equal `GradientClip.apply`
+    /// (NaN and ±0 gradients included).
+    func testClipProgramsEqualApply() {
+        for clip in [GradientClip.value(0.3), .norm(0.5)] {
+            let params = ParameterStore<Float>()
+            _ = params.register("w", shape: [97], Tensor<Float>(zeros: [97]))
+            var g = FormulaTests.inputs(Float.self).prefix(97).map { $0 }
+            g[3] = -0.0
+            params.grads[0] = Tensor(uncheckedShape: [97], data: g)
+            if case .norm = clip { params.grads[0] = Tensor(uncheckedShape: [97], data: g.map { $0.isFinite ? $0 : 1 }) }
+            let before = params.grads[0].data
+            clip.apply(params)
+            let expected: [Float]
+            switch clip {
+            case .value(let v):
+                expected = before.map { GradientClip.clampProgram.evaluate(inputs: [$0], scalars: [-Float(v), Float(v)])[0] }
+            case .norm(let m):
+                let sum = before.reduce(0.0) { $0.addingProduct($1.double, $1.double) }
+                let c = GradientClip.normScale(maxNorm: m, sumsOfSquares: [sum])!
+                expected = before.map { GradientClip.scaleProgram.evaluate(inputs: [$0], scalars: [Float(c)])[0] }
+            }
+            XCTAssertEqual(expected.map(\.bits64), params.grads[0].data.map(\.bits64), "\(clip)")
+            XCTAssertNotEqual(before.map(\.bits64), params.grads[0].data.map(\.bits64), "\(clip) changed something")
+        }
+    }
+
     /// A formula that differs from the definition is caught (the check above can fail).
     func testAChangedFormulaIsCaught() {
         let wrong = ScalarProgram(inputs: ["x"], statements: [.init("y", .name("x") * .call(.sigmoid, .name("x")) + .c(0))],

@@ -6,7 +6,8 @@
 /// Semantics, in the element type T (Float or Double): every node rounds once, in the order of the
 /// tree; `constant(c)` is `T(c)` (round to nearest even); `fma(a, b, c)` is `c.addingProduct(a, b)`
 /// (one rounding); the functions are `DetMath`'s (for Float: `Float(DetMath.f(Double(x)))`);
-/// `maximum`/`minimum` are Swift's `T.maximum`/`T.minimum` (a NaN loses to a number); `select`
+/// `maximum`/`minimum` are Swift's `T.maximum`/`T.minimum` (a NaN, even a signaling one, loses to
+/// a number); `select`
 /// evaluates only the branch it takes.
 public indirect enum ScalarExpr: Sendable, Equatable {
     /// A named value: an element operand, a launch-wide scalar, or an earlier `let`.

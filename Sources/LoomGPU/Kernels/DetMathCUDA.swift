@@ -275,30 +275,9 @@ __device__ __forceinline__ float det_f_sqrt(float x) { return __fsqrt_rn(x); }
 DET_FLOAT_OF(exp) DET_FLOAT_OF(expm1) DET_FLOAT_OF(log) DET_FLOAT_OF(log1p) DET_FLOAT_OF(tanh)
 DET_FLOAT_OF(sigmoid) DET_FLOAT_OF(softplus) DET_FLOAT_OF(erf)
 
-// Swift's maximum/minimum: a signaling NaN gives NaN; otherwise a NaN loses to a number.
-__device__ __forceinline__ bool det_is_snan(double x) {
-    unsigned long long b = (unsigned long long)__double_as_longlong(x);
-    return (b & 0x7FF8000000000000ULL) == 0x7FF0000000000000ULL && (b & 0x0007FFFFFFFFFFFFULL) != 0;
-}
-__device__ __forceinline__ bool det_f_is_snan(float x) {
-    unsigned int b = (unsigned int)__float_as_int(x);
-    return (b & 0x7FC00000u) == 0x7F800000u && (b & 0x003FFFFFu) != 0;
-}
-__device__ __forceinline__ double det_maximum(double x, double y) {
-    if (det_is_snan(x) || det_is_snan(y)) return __dadd_rn(x, y);
-    return (x > y || isnan(y)) ? x : y;
-}
-__device__ __forceinline__ double det_minimum(double x, double y) {
-    if (det_is_snan(x) || det_is_snan(y)) return __dadd_rn(x, y);
-    return (x <= y || isnan(y)) ? x : y;
-}
-__device__ __forceinline__ float det_f_maximum(float x, float y) {
-    if (det_f_is_snan(x) || det_f_is_snan(y)) return __fadd_rn(x, y);
-    return (x > y || isnan(y)) ? x : y;
-}
-__device__ __forceinline__ float det_f_minimum(float x, float y) {
-    if (det_f_is_snan(x) || det_f_is_snan(y)) return __fadd_rn(x, y);
-    return (x <= y || isnan(y)) ? x : y;
-}
+// Swift's T.maximum / T.minimum: a NaN (quiet or signaling) loses to a number; ties keep the
+// first operand for minimum, the second for maximum (which decides ±0).
+template <typename T> __device__ __forceinline__ T det_maximum_of(T x, T y) { return (x > y || isnan(y)) ? x : y; }
+template <typename T> __device__ __forceinline__ T det_minimum_of(T x, T y) { return (x <= y || isnan(y)) ? x : y; }
 """#
 }

@@ -1,7 +1,7 @@
 import LoomCore
 
-/// Compares every `DetMathCUDA` function on the GPU with `DetMath` on the CPU, bit for bit (NaNs
-/// count as equal, as in every determinism check): `loom bench --mode gpu-math`.
+/// Compares every `DetMathCUDA` function (and `maximum`/`minimum`) on the GPU with the CPU, bit for
+/// bit (NaNs count as equal, as in every determinism check): `loom bench --mode gpu-math`.
 ///
 /// Inputs: for Float, `count` bit patterns spread evenly over all 2^32 (every exponent, both
 /// signs, subnormals, infinities, NaNs); for Double, `count` values: half spread over all 2^64
@@ -29,34 +29,48 @@ public enum DetMathCheck {
             }
         }
         for f in fs {
-            out.append(try compare(f, xf, device: device, host: host))
-            out.append(try compare(f, xd, device: device, host: host))
+            let e = ScalarExpr.call(f, .name("x"))
+            out.append(try compare(f.rawValue, e, xf, xf, device: device, host: host))
+            out.append(try compare(f.rawValue, e, xd, xd, device: device, host: host))
+        }
+        // maximum and minimum (Swift's rules for NaN, signaling NaN and ±0) against a second
+        // operand: the inputs reversed, then a signaling NaN, then ±0.
+        for (name, op) in [("maximum", ScalarBinary.maximum), ("minimum", .minimum)] {
+            let e = ScalarExpr.binary(op, .name("x"), .name("z"))
+            var zf = Array(xf.reversed()), zd = Array(xd.reversed())
+            for i in stride(from: 0, to: count, by: 5) { zf[i] = Float(bitPattern: 0x7F80_0001); zd[i] = Double(bitPattern: 0x7FF0_0000_0000_0001) }
+            for i in stride(from: 1, to: count, by: 5) { zf[i] = i % 2 == 0 ? 0 : -0.0; zd[i] = i % 2 == 0 ? 0 : -0.0 }
+            out.append(try compare(name, e, xf, zf, device: device, host: host))
+            out.append(try compare(name, e, xd, zd, device: device, host: host))
         }
         return out
     }
 
-    static func compare<T: LoomFloat>(_ f: ScalarUnary, _ xs: [T], device: CUDADevice, host: ComputeContext) throws(LoomError) -> Result {
-        let program = ScalarProgram(inputs: ["x"], statements: [.init("y", .call(f, .name("x")))], outputs: ["y"])
+    /// `e` of `x` (and `z`) on the GPU and by `ScalarExpr.evaluate` on the host.
+    static func compare<T: LoomFloat>(_ name: String, _ e: ScalarExpr, _ xs: [T], _ zs: [T], device: CUDADevice,
+                                      host: ComputeContext) throws(LoomError) -> Result {
+        let program = ScalarProgram(inputs: ["x", "z"], statements: [.init("y", e)], outputs: ["y"])
         let kernel = KernelHandle(source: FormulaKernel(program, element: T.self == Double.self ? .f64 : .f32).source,
                                   name: FormulaKernel.functionName)
         let bytes = xs.count * MemoryLayout<T>.stride
-        let x = try CUDABuffer(device, bytes: bytes), y = try CUDABuffer(device, bytes: bytes)
+        let x = try CUDABuffer(device, bytes: bytes), z = try CUDABuffer(device, bytes: bytes), y = try CUDABuffer(device, bytes: bytes)
         try xs.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: x.pointer) }
-        try device.launch(kernel, over: xs.count, [.int(xs.count), .pointer(x.pointer), .pointer(y.pointer)])
+        try zs.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: z.pointer) }
+        try device.launch(kernel, over: xs.count, [.int(xs.count), .pointer(x.pointer), .pointer(z.pointer), .pointer(y.pointer)])
         let gpu = try device.copyOut(y.pointer, count: xs.count, as: T.self)
         var cpu = [T](repeating: 0, count: xs.count)
         cpu.withUnsafeMutableBufferPointer { c in
             let cp = c.baseAddress!
             host.parallelRanges(xs.count, minChunk: 4096) { r in
                 var env = ScalarEnvironment<T>()
-                for i in r { env.set("x", xs[i]); cp[i] = ScalarExpr.call(f, .name("x")).evaluate(env) }
+                for i in r { env.set("x", xs[i]); env.set("z", zs[i]); cp[i] = e.evaluate(env) }
             }
         }
         var bad = 0, first: String? = nil
         for i in 0..<xs.count where gpu[i].bits64 != cpu[i].bits64 && !(gpu[i].isNaN && cpu[i].isNaN) {
             bad += 1
-            if first == nil { first = "x = \(xs[i]) (0x\(Hex.string(xs[i].bits64, digits: 16))): gpu \(gpu[i]), cpu \(cpu[i])" }
+            if first == nil { first = "x = \(xs[i]) (0x\(Hex.string(xs[i].bits64, digits: 16))), z = \(zs[i]): gpu \(gpu[i]), cpu \(cpu[i])" }
         }
-        return Result(function: f.rawValue, element: T.dtype.name, count: xs.count, mismatches: bad, firstMismatch: first)
+        return Result(function: name, element: T.dtype.name, count: xs.count, mismatches: bad, firstMismatch: first)
     }
 }

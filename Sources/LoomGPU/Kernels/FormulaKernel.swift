@@ -43,8 +43,8 @@ public struct FormulaKernel: Sendable {
             case .sub: fn = double ? "__dsub_rn" : "__fsub_rn"
             case .mul: fn = double ? "__dmul_rn" : "__fmul_rn"
             case .div: fn = double ? "__ddiv_rn" : "__fdiv_rn"
-            case .maximum: fn = double ? "det_maximum" : "det_f_maximum"
-            case .minimum: fn = double ? "det_minimum" : "det_f_minimum"
+            case .maximum: fn = "det_maximum_of"
+            case .minimum: fn = "det_minimum_of"
             }
             return "\(fn)(\(expression(a)), \(expression(b)))"
         case .fma(let a, let b, let c): return "__fma\(f)_rn(\(expression(a)), \(expression(b)), \(expression(c)))"
