@@ -129,6 +129,25 @@ final class FormulaTests: XCTestCase {
         }
     }
 
+    /// Dropout's mask program gives the layer's forward and backward bits.
+    func testDropoutMaskProgramEqualsTheLayer() throws {
+        let spec = NetworkSpec(name: "drop", dtype: .f32, seed: 21, inputShape: [40], layers: [.dropout(rate: 0.3)])
+        let net = try Network<Float>(spec)
+        let layer = try XCTUnwrap(net.root.layers[0] as? DropoutLayer<Float>)
+        var xs = FormulaTests.inputs(Float.self).filter(\.isFinite).prefix(120).map { $0 }
+        xs[0] = -0.0
+        let x = Tensor<Float>(uncheckedShape: [3, 40], data: xs)
+        let pass = net.trainingPass(context: SerialContext(), step: 3)
+        let y = try net.forward(x, pass: pass)
+        let dy = Tensor<Float>(uncheckedShape: [3, 40], data: xs.reversed())
+        let dx = net.backward(dy, pass: pass)
+        let mask = layer.mask(count: 120, seed: spec.seed, step: 3)
+        XCTAssertTrue(mask.contains(0) && mask.contains { $0 != 0 })
+        let p = DropoutLayer<Float>.maskProgram
+        XCTAssertEqual((0..<120).map { p.evaluate(inputs: [xs[$0], mask[$0]], scalars: [])[0].bits64 }, y.data.map(\.bits64))
+        XCTAssertEqual((0..<120).map { p.evaluate(inputs: [dy.data[$0], mask[$0]], scalars: [])[0].bits64 }, dx.data.map(\.bits64))
+    }
+
     /// A formula that differs from the definition is caught (the check above can fail).
     func testAChangedFormulaIsCaught() {
         let wrong = ScalarProgram(inputs: ["x"], statements: [.init("y", .name("x") * .call(.sigmoid, .name("x")) + .c(0))],

@@ -2,11 +2,11 @@ import LoomCore
 
 /// The CUDA C kernels of the layers' data movement and fixed-order sums, for one element type:
 /// bias broadcasts, bias-gradient sums, im2col/col2im, the channel-major transposes, pooling and
-/// the clip norm's partial sums. Each repeats its CPU layer's canonical order (named in each
+/// softmax, layer/RMS norm, embedding and the clip norm's partial sums. Each repeats its CPU layer's canonical order (named in each
 /// kernel's comment); parallelism is only across elements whose chains are independent.
 public enum LayerKernels {
     public static func source(_ element: GemmKernel.Element) -> String {
-        "typedef \(element.rawValue) T;\n" + body
+        DetMathCUDA.source + "typedef \(element.rawValue) T;\n" + body
     }
 
     /// Geometry arguments of the window kernels, in the order the kernels declare them.
@@ -205,6 +205,114 @@ extern "C" __global__ void loom_global_avg_forward(T* y, const T* x, long long r
 }
 extern "C" __global__ void loom_global_avg_backward(T* dx, const T* dy, long long rows, long long S) {
     GRID_LOOP(e, rows * S) dx[e] = dy[e / S] / (T)S;
+}
+
+// SoftmaxKernel.forward: one thread per group of n; `mask` (null: none) per feature; z = x / temp when hasTemp.
+extern "C" __global__ void loom_softmax_forward(T* y, const T* x, const unsigned char* mask, long long groups, long long n,
+                                                long long hasTemp, T temp) {
+    GRID_LOOP(g, groups) {
+        const T* xi = x + g * n;
+        T* yo = y + g * n;
+        T m = LOOM_NEG_INF;
+        for (long long i = 0; i < n; i++) {
+            if (mask && !mask[i]) continue;
+            const T z = hasTemp ? xi[i] / temp : xi[i];
+            m = det_maximum_of(m, z);
+        }
+        T s = 0;
+        for (long long i = 0; i < n; i++) {
+            if (mask && !mask[i]) { yo[i] = 0; continue; }
+            const T z = hasTemp ? xi[i] / temp : xi[i];
+            const T e = det_exp_t(z - m);
+            yo[i] = e;
+            s = s + e;
+        }
+        for (long long i = 0; i < n; i++) yo[i] = yo[i] / s;
+    }
+}
+
+// SoftmaxKernel.backward: c = fma-chain of dy·y; dx = y·(dy − c), then / temp.
+extern "C" __global__ void loom_softmax_backward(T* dx, const T* dy, const T* y, long long groups, long long n,
+                                                 long long hasTemp, T temp) {
+    GRID_LOOP(g, groups) {
+        const T* d = dy + g * n;
+        const T* yi = y + g * n;
+        T c = 0;
+        for (long long i = 0; i < n; i++) c = det_fma(d[i], yi[i], c);
+        for (long long i = 0; i < n; i++) {
+            const T v = yi[i] * (d[i] - c);
+            dx[g * n + i] = hasTemp ? v / temp : v;
+        }
+    }
+}
+
+// NormLayer.forward: one thread per row (rms: no mean); w, b may be null.
+extern "C" __global__ void loom_norm_forward(T* y, T* xhat, T* rstd, const T* x, const T* w, const T* b, long long rows,
+                                             long long f, long long rms, T eps) {
+    const T fT = (T)f;
+    GRID_LOOP(r, rows) {
+        const T* xi = x + r * f;
+        T mean = 0;
+        if (!rms) {
+            T s = 0;
+            for (long long i = 0; i < f; i++) s = s + xi[i];
+            mean = s / fT;
+        }
+        T ss = 0;
+        for (long long i = 0; i < f; i++) { const T d = xi[i] - mean; ss = det_fma(d, d, ss); }
+        const T rr = (T)1 / det_sqrt_t(ss / fT + eps);
+        rstd[r] = rr;
+        for (long long i = 0; i < f; i++) {
+            const T h = (xi[i] - mean) * rr;
+            xhat[r * f + i] = h;
+            y[r * f + i] = w ? (b ? det_fma(h, w[i], b[i]) : h * w[i]) : h;
+        }
+    }
+}
+
+// NormLayer.backward (dx): one thread per row.
+extern "C" __global__ void loom_norm_backward(T* dx, const T* dy, const T* xhat, const T* rstd, const T* w, long long rows,
+                                              long long f, long long rms) {
+    const T fT = (T)f;
+    GRID_LOOP(r, rows) {
+        const T* g = dy + r * f;
+        const T* xh = xhat + r * f;
+        T m1 = 0, m2 = 0;
+        for (long long i = 0; i < f; i++) {
+            const T gh = w ? g[i] * w[i] : g[i];
+            m1 = m1 + gh;
+            m2 = det_fma(gh, xh[i], m2);
+        }
+        m1 = m1 / fT;
+        m2 = m2 / fT;
+        for (long long i = 0; i < f; i++) {
+            const T gh = w ? g[i] * w[i] : g[i];
+            dx[r * f + i] = rms ? rstd[r] * (gh - xh[i] * m2) : rstd[r] * ((gh - m1) - xh[i] * m2);
+        }
+    }
+}
+
+// NormLayer.backward (dw): dw[i] += fma-chain over rows of dy·x̂ (one thread per column).
+extern "C" __global__ void loom_column_dots(T* dw, const T* g, const T* xhat, long long rows, long long f) {
+    GRID_LOOP(i, f) {
+        T acc = dw[i];
+        for (long long r = 0; r < rows; r++) acc = det_fma(g[r * f + i], xhat[r * f + i], acc);
+        dw[i] = acc;
+    }
+}
+
+// EmbeddingLayer: y[r] = W[id_r] (ids checked on the host); backward dW[id_r] += dy[r] for rows in
+// order (one thread per column).
+extern "C" __global__ void loom_embedding_forward(T* y, const T* ids, const T* w, long long count, long long dim) {
+    GRID_LOOP(e, count * dim) y[e] = w[(long long)ids[e / dim] * dim + e % dim];
+}
+extern "C" __global__ void loom_embedding_backward(T* dw, const T* dy, const T* ids, long long count, long long dim) {
+    GRID_LOOP(d, dim) {
+        for (long long r = 0; r < count; r++) {
+            const long long k = (long long)ids[r] * dim + d;
+            dw[k] = dw[k] + dy[r * dim + d];
+        }
+    }
 }
 
 // GradientClip.norm: per parameter, s = fma(d, d, s) over its gradient in order, in double.

@@ -9,7 +9,8 @@ import LoomNN
 ///
 /// Built for native execution (f32, f64) of networks whose every layer has device kernels:
 /// dense (with stitch and tied dense), activation, conv1d/conv2d, max/avg pooling, global average
-/// pooling, flatten/reshape, sequential and residual blocks. Anything else is a `device` error
+/// pooling, flatten/reshape, softmax (standard, temperature, masked, grid), layer and RMS norm,
+/// embedding, dropout, sequential and residual blocks. Anything else is a `device` error
 /// naming the layer; `CUDAContext` still runs such networks' products on the GPU.
 public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
     public let network: Network<T>
@@ -31,7 +32,7 @@ public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
             throw LoomError(.device, "weights", "GGUF block weights do not run device-resident yet")
         }
         self.network = network
-        rt = try ResidentRuntime(device: device, store: network.params)
+        rt = try ResidentRuntime(device: device, store: network.params, seed: network.spec.seed)
         root = try SequenceOp(network.root.layers, rt)
         clamp = rt.formula(GradientClip.clampProgram)
         scale = rt.formula(GradientClip.scaleProgram)
@@ -65,11 +66,14 @@ public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
     }
 
     public override func forward(_ x: Tensor<T>) throws(LoomError) -> Tensor<T> {
-        try download(try deviceForward(x))
+        rt.training = false
+        return try download(try deviceForward(x))
     }
 
     public override func computeGradients(_ x: Tensor<T>, _ t: Tensor<T>, loss: LossKind, step: UInt64) throws(LoomError) -> (loss: T, output: Tensor<T>) {
         try rt.zero(rt.grads.pointer, rt.total)
+        rt.training = true
+        rt.step = step
         let yd = try deviceForward(x)
         let y = try download(yd)
         let (l, g) = try Loss.compute(loss, output: y, target: t)

@@ -21,6 +21,15 @@ class ResidentOp<T: LoomFloat> {
         if let l = layer as? PoolLayer<T> { return PoolOp(l, rt) }
         if let l = layer as? GlobalAvgPoolLayer<T> { return GlobalAvgPoolOp(l, rt) }
         if let l = layer as? ReshapeLayer<T> { return ReshapeOp(l, rt) }
+        if let l = layer as? NormLayer<T> { return NormOp(l, rt) }
+        if let l = layer as? EmbeddingLayer<T> { return EmbeddingOp(l, rt) }
+        if let l = layer as? DropoutLayer<T> { return DropoutOp(l, rt) }
+        if let l = layer as? SoftmaxLayer<T> {
+            switch l.variant {
+            case .standard, .temperature, .masked, .grid: return try SoftmaxOp(l, rt)
+            default: throw LoomError(.device, l.path, "softmax \(l.variant.name) has no device-resident kernels yet (products still run on the GPU)")
+            }
+        }
         throw LoomError(.device, layer.path.isEmpty ? layer.typeName : layer.path,
                         "\(layer.typeName) has no device-resident kernels yet (products still run on the GPU)")
     }
@@ -276,5 +285,113 @@ final class ReshapeOp<T: LoomFloat>: ResidentOp<T> {
     }
     override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
         DeviceTensor(pointer: dy.pointer, shape: [dy.shape[0]] + layer.inputShape)
+    }
+}
+
+/// `SoftmaxLayer` (standard, temperature, masked, grid): one thread per group.
+final class SoftmaxOp<T: LoomFloat>: ResidentOp<T> {
+    let layer: SoftmaxLayer<T>
+    var mask: CUDABuffer?, out: CUDABuffer?, dx: CUDABuffer?
+    let temperature: T?
+    init(_ l: SoftmaxLayer<T>, _ rt: ResidentRuntime<T>) throws(LoomError) {
+        layer = l
+        if case .temperature(let t) = l.variant { temperature = T(t) } else { temperature = nil }
+        super.init(rt)
+        if case .masked(let m) = l.variant { _ = try rt.upload(m.map { UInt8($0 ? 1 : 0) }, into: &mask) }
+    }
+    var tail: [KernelArgument] { [.int(temperature == nil ? 0 : 1), .scalar(temperature ?? 1)] }
+    override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let g = layer.groupSize, groups = g == 0 ? 0 : x.count / g
+        let y = try rt.reserve(&out, x.count)
+        try rt.run("loom_softmax_forward", over: groups, [.pointer(y), .pointer(x.pointer), .pointer(mask?.pointer ?? 0), .int(groups), .int(g)] + tail)
+        return DeviceTensor(pointer: y, shape: x.shape)
+    }
+    override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let g = layer.groupSize, groups = g == 0 ? 0 : dy.count / g
+        let d = try rt.reserve(&dx, dy.count)
+        try rt.run("loom_softmax_backward", over: groups, [.pointer(d), .pointer(dy.pointer), .pointer(out!.pointer), .int(groups), .int(g)] + tail)
+        return DeviceTensor(pointer: d, shape: dy.shape)
+    }
+}
+
+/// `NormLayer` (layer norm, RMS norm): one thread per row; the weight gradient one thread per feature.
+final class NormOp<T: LoomFloat>: ResidentOp<T> {
+    let layer: NormLayer<T>
+    var out: CUDABuffer?, xhat: CUDABuffer?, rstd: CUDABuffer?, dx: CUDABuffer?
+    init(_ l: NormLayer<T>, _ rt: ResidentRuntime<T>) { layer = l; super.init(rt) }
+    override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let f = layer.features, rows = x.count / f
+        let y = try rt.reserve(&out, x.count), h = try rt.reserve(&xhat, x.count), r = try rt.reserve(&rstd, rows)
+        try rt.run("loom_norm_forward", over: rows, [.pointer(y), .pointer(h), .pointer(r), .pointer(x.pointer),
+                                                     .pointer(layer.weightIndex.map(rt.param) ?? 0), .pointer(layer.biasIndex.map(rt.param) ?? 0),
+                                                     .int(rows), .int(f), .int(layer.rms ? 1 : 0), .scalar(T(layer.epsilon))])
+        return DeviceTensor(pointer: y, shape: x.shape)
+    }
+    override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let f = layer.features, rows = dy.count / f
+        let d = try rt.reserve(&dx, dy.count)
+        try rt.run("loom_norm_backward", over: rows, [.pointer(d), .pointer(dy.pointer), .pointer(xhat!.pointer), .pointer(rstd!.pointer),
+                                                      .pointer(layer.weightIndex.map(rt.param) ?? 0), .int(rows), .int(f), .int(layer.rms ? 1 : 0)])
+        if let wi = layer.weightIndex {
+            try rt.run("loom_column_dots", over: f, [.pointer(rt.grad(wi)), .pointer(dy.pointer), .pointer(xhat!.pointer), .int(rows), .int(f)])
+        }
+        if let bi = layer.biasIndex {
+            try rt.run("loom_column_sums", over: f, [.pointer(rt.grad(bi)), .pointer(dy.pointer), .int(rows), .int(f)])
+        }
+        return DeviceTensor(pointer: d, shape: dy.shape)
+    }
+}
+
+/// `EmbeddingLayer`: the ids are checked on the host (`tokenIDs`, the CPU's error), then gathered
+/// on the device; backward adds each row's gradient into its id's row, rows in order.
+final class EmbeddingOp<T: LoomFloat>: ResidentOp<T> {
+    let layer: EmbeddingLayer<T>
+    var ids: DeviceTensor? = nil
+    var out: CUDABuffer?, dx: CUDABuffer?
+    init(_ l: EmbeddingLayer<T>, _ rt: ResidentRuntime<T>) { layer = l; super.init(rt) }
+    override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        _ = try layer.tokenIDs(try rt.device.copyOut(x.pointer, count: x.count, as: T.self))
+        let n = x.count * layer.dim
+        let y = try rt.reserve(&out, n)
+        try rt.run("loom_embedding_forward", over: n, [.pointer(y), .pointer(x.pointer), .pointer(rt.param(layer.weightIndex)),
+                                                        .int(x.count), .int(layer.dim)])
+        ids = x
+        return DeviceTensor(pointer: y, shape: x.shape + [layer.dim])
+    }
+    override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let ids = self.ids!
+        try rt.run("loom_embedding_backward", over: layer.dim, [.pointer(rt.grad(layer.weightIndex)), .pointer(dy.pointer),
+                                                                 .pointer(ids.pointer), .int(ids.count), .int(layer.dim)])
+        let d = try rt.reserve(&dx, ids.count)  // ids get no gradient
+        try rt.zero(d, ids.count)
+        return DeviceTensor(pointer: d, shape: ids.shape)
+    }
+}
+
+/// `DropoutLayer`: in training, the layer's own mask (`mask(count:seed:step:)`, computed on the host
+/// from Philox and uploaded), applied by its `maskProgram`; the identity otherwise.
+final class DropoutOp<T: LoomFloat>: ResidentOp<T> {
+    let layer: DropoutLayer<T>
+    let apply: ResidentRuntime<T>.Formula
+    var mask: CUDABuffer?, out: CUDABuffer?, dx: CUDABuffer?
+    var active = false
+    init(_ l: DropoutLayer<T>, _ rt: ResidentRuntime<T>) {
+        layer = l
+        apply = rt.formula(DropoutLayer<T>.maskProgram)
+        super.init(rt)
+    }
+    override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        active = rt.training && layer.rate > 0
+        guard active else { return x }
+        let m = try rt.upload(layer.mask(count: x.count, seed: rt.seed, step: rt.step), into: &mask)
+        let y = try rt.reserve(&out, x.count)
+        try rt.run(apply, n: x.count, inputs: [x.pointer, m], outputs: [y])
+        return DeviceTensor(pointer: y, shape: x.shape)
+    }
+    override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        guard active else { return dy }
+        let d = try rt.reserve(&dx, dy.count)
+        try rt.run(apply, n: dy.count, inputs: [dy.pointer, mask!.pointer], outputs: [d])
+        return DeviceTensor(pointer: d, shape: dy.shape)
     }
 }

@@ -20,13 +20,18 @@ final class ResidentRuntime<T: LoomFloat> {
     /// Element offset of each parameter, and the total at the end.
     let offsets: [Int]
     private var layerKernels: [String: KernelHandle] = [:]
+    /// The pass being run: training (dropout active) or not, its step (dropout's stream), the seed.
+    var training = false
+    var step: UInt64 = 0
+    let seed: UInt64
     /// When set, every kernel launch waits for the device and adds its wall time here, by kernel
     /// (products by shape): `loom bench … --device cuda` prints it with LOOM_GPU_PROFILE=1.
     var profile: [String: (seconds: Double, calls: Int)]? = nil
     private let layerSource: String
 
-    init(device: CUDADevice, store: ParameterStore<T>) throws(LoomError) {
+    init(device: CUDADevice, store: ParameterStore<T>, seed: UInt64) throws(LoomError) {
         self.device = device
+        self.seed = seed
         element = T.self == Double.self ? .f64 : .f32
         layerSource = LayerKernels.source(element)
         var offs = [0]
@@ -113,6 +118,14 @@ final class ResidentRuntime<T: LoomFloat> {
     }
 
     func zero(_ p: CUdeviceptr, _ count: Int) throws(LoomError) { try device.zero(p, bytes: count * size) }
+
+    /// Copies host values into `buffer` (grown to fit) and returns its pointer.
+    func upload<E>(_ values: [E], into buffer: inout CUDABuffer?) throws(LoomError) -> CUdeviceptr {
+        if buffer == nil { buffer = try CUDABuffer(device) }
+        try buffer!.reserve(Swift.max(values.count, 1) * MemoryLayout<E>.stride)
+        try values.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: buffer!.pointer) }
+        return buffer!.pointer
+    }
 
     /// The window-geometry arguments of `LayerKernels` (`GEO`).
     static func geometryArguments(batch: Int, channels: Int, _ g: WindowGeometry) -> [KernelArgument] {

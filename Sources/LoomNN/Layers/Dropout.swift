@@ -18,22 +18,34 @@ public final class DropoutLayer<T: LoomFloat>: Layer<T> {
     public override var typeName: String { "dropout" }
     public override var summary: String { "rate \(rate)" }
 
+    /// The mask of one training pass: `scale` where element i is kept, 0 where it is dropped.
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public func mask(count: Int, seed: UInt64, step: UInt64) -> [T] {
+        let rng = Philox(seed: seed)
+        let stream = StreamID.of("dropout:" + name, step)
+        let scale = T(1.0 / (1.0 - rate))
+        let r = Float(rate)
+        var mask = [T](repeating: 0, count: count)
+        for i in 0..<count where rng.uniformFloat(stream: stream, index: UInt64(i)) >= r { mask[i] = scale }
+        return mask
+    }
+
+    /// `y = m == 0 ? +0 : x·m` per element (forward with x, backward with dy): what the layer
+    /// computes with its mask m.
+    public static var maskProgram: ScalarProgram {
+        ScalarProgram(inputs: ["x", "m"], statements: [.init("y", .select(.name("m") == .c(0), .c(0), .name("x") * .name("m")))],
+                      outputs: ["y"])
+    }
+
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         guard pass.dropout, rate > 0 else {
             if pass.training { pass.save(id, []) }
             return x
         }
-        let rng = Philox(seed: pass.seed)
-        let stream = StreamID.of("dropout:" + name, pass.step)
-        let scale = T(1.0 / (1.0 - rate))
-        let r = Float(rate)
-        var mask = [T](repeating: 0, count: x.count)
+        let mask = self.mask(count: x.count, seed: pass.seed, step: pass.step)
         var y = [T](repeating: 0, count: x.count)
-        for i in 0..<x.count where rng.uniformFloat(stream: stream, index: UInt64(i)) >= r {
-            mask[i] = scale
-            y[i] = x.data[i] * scale
-        }
+        for i in 0..<x.count where mask[i] != 0 { y[i] = x.data[i] * mask[i] }
         pass.save(id, [Tensor(uncheckedShape: x.shape, data: mask)])
         return Tensor(uncheckedShape: x.shape, data: y)
     }

@@ -21,16 +21,23 @@ public final class EmbeddingLayer<T: LoomFloat>: Layer<T> {
     public override var summary: String { "vocab \(vocab) dim \(dim)" }
     public override var parameterIndices: [Int] { [weightIndex] }
 
+    /// The token ids of `values`; an error names the first that is not an integer in 0..<vocab.
     @_specialize(where T == Float) @_specialize(where T == Double)
-    public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
-        var ids = [Int](repeating: 0, count: x.count)
-        for i in 0..<x.count {
-            let v = x.data[i]
+    public func tokenIDs(_ values: [T]) throws(LoomError) -> [Int] {
+        var ids = [Int](repeating: 0, count: values.count)
+        for i in 0..<values.count {
+            let v = values[i]
             guard v.isFinite, v == v.rounded(.towardZero), v >= 0, v < T(vocab) else {
                 throw LoomError(.invalidInput, path, "token id \(v.double) at input index \(i) is not an integer in 0..<\(vocab)")
             }
             ids[i] = Int(v)
         }
+        return ids
+    }
+
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
+        let ids = try tokenIDs(x.data)
         var out = [T](repeating: 0, count: ids.count * dim)
         if let m = pass.params.externalMatrix(weightIndex) {
             // Rows of a GGUF block matrix, dequantized exactly (docs/gguf.md).
