@@ -20,7 +20,8 @@ final class ResidentKernelTests: XCTestCase {
             .rmsprop(lr: 0.01, alpha: 0.99, eps: 1e-8, momentum: 0.5, centered: true, weightDecay: 0.1),
             .rmsprop(lr: 0.01, alpha: 0.99, eps: 1e-8, momentum: 0, centered: false, weightDecay: 0)]
         return acts.flatMap { [$0.forwardProgram, $0.backwardProgram] } + optimizers.map(\.updateProgram)
-            + [GradientClip.clampProgram, GradientClip.scaleProgram, ResidualLayer<Float>.sumProgram, DropoutLayer<Float>.maskProgram]
+            + [GradientClip.clampProgram, GradientClip.scaleProgram, ElementwiseProgram.sum, ElementwiseProgram.product, ElementwiseProgram.scale, DropoutLayer<Float>.maskProgram,
+               SwiGLULayer<Float>.gatedProgram, SwiGLULayer<Float>.gatedGradientProgram]
             + ScalarUnary.allCases.map { ScalarProgram(inputs: ["x"], statements: [.init("y", .call($0, .name("x")))], outputs: ["y"]) }
     }
 

@@ -148,6 +148,44 @@ final class FormulaTests: XCTestCase {
         XCTAssertEqual((0..<120).map { p.evaluate(inputs: [dy.data[$0], mask[$0]], scalars: [])[0].bits64 }, dx.data.map(\.bits64))
     }
 
+    /// The containers' element-wise programs are `Elementwise.add`'s `a + b`, and `ParallelLayer`'s
+    /// products and `T(1/n)` scaling: checked through a parallel layer's forward on the CPU.
+    func testElementwiseProgramsEqualParallelCombines() throws {
+        let xs = FormulaTests.inputs(Float.self).filter(\.isFinite).prefix(60).map { $0 * 1e-3 }
+        for mode in [CombineMode.add, .multiply, .average] {
+            let branches: [LayerSpec] = [.dense(units: 5, activation: .tanh, bias: true), .dense(units: 5, activation: .linear, bias: true),
+                                         .dense(units: 5, activation: .sigmoid, bias: false)]
+            let spec = NetworkSpec(name: "p", dtype: .f32, seed: 4, inputShape: [6],
+                                   layers: [.parallel(ParallelSpec(branches: branches, combine: mode))])
+            let net = try Network<Float>(spec)
+            let x = Tensor<Float>(uncheckedShape: [10, 6], data: xs)
+            let y = try net.forward(x)
+            let outs = try net.root.layers[0].children.map { b -> Tensor<Float> in
+                return try b.forward(x, net.trainingPass(context: SerialContext(), step: 0))
+            }
+            var acc = outs[0].data
+            let f = mode == .multiply ? ElementwiseProgram.product : ElementwiseProgram.sum
+            for o in outs.dropFirst() { acc = zip(acc, o.data).map { f.evaluate(inputs: [$0.0, $0.1], scalars: [])[0] } }
+            if mode == .average { acc = acc.map { ElementwiseProgram.scale.evaluate(inputs: [$0], scalars: [Float(1.0 / 3.0)])[0] } }
+            XCTAssertEqual(acc.map(\.bits64), y.data.map(\.bits64), "\(mode)")
+        }
+    }
+
+    /// SwiGLU's gating programs are the layer's `silu(g)·u`, `dh·silu(g)` and `(dh·u)·silu'(g)`.
+    func testSwiGLUProgramsEqualTheLayerFormulas() {
+        let xs = FormulaTests.inputs(Float.self)
+        var bad = 0
+        for i in 0..<(xs.count - 2) {
+            let g = xs[i], u = xs[i + 1], dh = xs[i + 2]
+            let h: Float = SwiGLULayer<Float>.gatedProgram.evaluate(inputs: [g, u], scalars: [])[0]
+            let r: [Float] = SwiGLULayer<Float>.gatedGradientProgram.evaluate(inputs: [dh, g, u], scalars: [])
+            if !same(h, Activation.silu.apply(g) * u) { bad += 1 }
+            if !same(r[0], dh * Activation.silu.apply(g)) { bad += 1 }
+            if !same(r[1], (dh * u) * Activation.silu.derivative(x: g, y: 0)) { bad += 1 }
+        }
+        XCTAssertEqual(bad, 0)
+    }
+
     /// A formula that differs from the definition is caught (the check above can fail).
     func testAChangedFormulaIsCaught() {
         let wrong = ScalarProgram(inputs: ["x"], statements: [.init("y", .name("x") * .call(.sigmoid, .name("x")) + .c(0))],

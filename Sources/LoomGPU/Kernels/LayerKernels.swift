@@ -315,6 +315,36 @@ extern "C" __global__ void loom_embedding_backward(T* dw, const T* dy, const T* 
     }
 }
 
+// ParallelLayer concat / grid_scatter: a branch's [rows, w] into columns offset..<offset+w of
+// [rows, total] (toWide), or back out of them.
+extern "C" __global__ void loom_copy_columns(T* dst, const T* src, long long rows, long long w, long long total,
+                                             long long offset, long long toWide) {
+    GRID_LOOP(e, rows * w) {
+        const long long r = e / w, j = e % w;
+        if (toWide) dst[r * total + offset + j] = src[e]; else dst[e] = src[r * total + offset + j];
+    }
+}
+
+// ParallelLayer filter: y[r, j] = fma(g[r, i], b_i[r, j], y[r, j]) for branch i (y from +0, branches in order).
+extern "C" __global__ void loom_filter_accumulate(T* y, const T* g, const T* b, long long rows, long long width,
+                                                  long long n, long long i) {
+    GRID_LOOP(k, rows * width) y[k] = det_fma(g[(k / width) * n + i], b[k], y[k]);
+}
+
+// ParallelLayer filter backward, branch i: gb[k] = dy[k]·g[r, i]; dg[r, i] = fma-chain over j of dy·b_i.
+extern "C" __global__ void loom_filter_branch_grad(T* gb, T* dg, const T* dy, const T* g, const T* b, long long rows,
+                                                   long long width, long long n, long long i) {
+    GRID_LOOP(r, rows) {
+        T acc = 0;
+        for (long long j = 0; j < width; j++) {
+            const long long k = r * width + j;
+            gb[k] = dy[k] * g[r * n + i];
+            acc = det_fma(dy[k], b[k], acc);
+        }
+        dg[r * n + i] = acc;
+    }
+}
+
 // GradientClip.norm: per parameter, s = fma(d, d, s) over its gradient in order, in double.
 extern "C" __global__ void loom_sum_squares(double* partial, const T* g, const long long* offsets, long long count) {
     GRID_LOOP(i, count) {

@@ -22,6 +22,8 @@ class ResidentOp<T: LoomFloat> {
         if let l = layer as? GlobalAvgPoolLayer<T> { return GlobalAvgPoolOp(l, rt) }
         if let l = layer as? ReshapeLayer<T> { return ReshapeOp(l, rt) }
         if let l = layer as? NormLayer<T> { return NormOp(l, rt) }
+        if let l = layer as? ParallelLayer<T> { return try ParallelOp(l, rt) }
+        if let l = layer as? SwiGLULayer<T> { return SwiGLUOp(l, rt) }
         if let l = layer as? EmbeddingLayer<T> { return EmbeddingOp(l, rt) }
         if let l = layer as? DropoutLayer<T> { return DropoutOp(l, rt) }
         if let l = layer as? SoftmaxLayer<T> {
@@ -63,7 +65,7 @@ final class ResidualOp<T: LoomFloat>: ResidentOp<T> {
     var out: CUDABuffer?, dx: CUDABuffer?
     init(_ l: ResidualLayer<T>, _ rt: ResidentRuntime<T>) throws(LoomError) {
         block = try SequenceOp(l.block.layers, rt)
-        sum = rt.formula(ResidualLayer<T>.sumProgram)
+        sum = rt.formula(ElementwiseProgram.sum)
         super.init(rt)
     }
     override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
@@ -126,11 +128,7 @@ final class DenseOp<T: LoomFloat>: ResidentOp<T> {
     override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
         let inF = layer.inFeatures, units = layer.units, rows = x.count / inF
         let p = try rt.reserve(&pre, rows * units)
-        if let bi = layer.biasIndex {
-            try rt.run("loom_fill_rows", over: rows * units, [.pointer(p), .pointer(rt.param(bi)), .int(rows), .int(units)])
-        }
-        try rt.gemm(GemmKernel.Shape(m: rows, n: units, k: inF, rsA: inF, csA: 1, rsB: 1, csB: inF, ldc: units,
-                                     accumulate: layer.biasIndex != nil), a: x.pointer, b: rt.param(layer.weightIndex), c: p)
+        try rt.project(x.pointer, rows: rows, inF: inF, weight: layer.weightIndex, bias: layer.biasIndex, outF: units, into: p)
         self.x = x
         var shape = x.shape
         shape[shape.count - 1] = units
@@ -147,14 +145,9 @@ final class DenseOp<T: LoomFloat>: ResidentOp<T> {
             gp = try rt.reserve(&g, rows * units)
             try rt.run(act.backward, n: rows * units, inputs: [dy.pointer, pre!.pointer, out!.pointer], outputs: [gp])
         }
-        try rt.gemm(GemmKernel.Shape(m: units, n: inF, k: rows, rsA: 1, csA: units, rsB: inF, csB: 1, ldc: inF, accumulate: true),
-                    a: gp, b: x.pointer, c: rt.grad(layer.weightIndex))
-        if let bi = layer.biasIndex {
-            try rt.run("loom_column_sums", over: units, [.pointer(rt.grad(bi)), .pointer(gp), .int(rows), .int(units)])
-        }
+        try rt.projectionGrads(gp, rows: rows, outF: units, x: x.pointer, inF: inF, weight: layer.weightIndex, bias: layer.biasIndex)
         let d = try rt.reserve(&dx, rows * inF)
-        try rt.gemm(GemmKernel.Shape(m: rows, n: inF, k: units, rsA: units, csA: 1, rsB: inF, csB: 1, ldc: inF, accumulate: false),
-                    a: gp, b: rt.param(layer.weightIndex), c: d)
+        try rt.projectionInputGrad(gp, rows: rows, outF: units, weight: layer.weightIndex, inF: inF, into: d, accumulate: false)
         return DeviceTensor(pointer: d, shape: x.shape)
     }
 }
@@ -393,5 +386,210 @@ final class DropoutOp<T: LoomFloat>: ResidentOp<T> {
         let d = try rt.reserve(&dx, dy.count)
         try rt.run(apply, n: dy.count, inputs: [dy.pointer, mask!.pointer], outputs: [d])
         return DeviceTensor(pointer: d, shape: dy.shape)
+    }
+}
+
+/// Sums, products and scalings of device tensors into two alternating buffers (never in place).
+struct PingPong<T: LoomFloat> {
+    var buffers: [CUDABuffer?] = [nil, nil]
+    var next = 0
+    mutating func run(_ rt: ResidentRuntime<T>, _ f: ResidentRuntime<T>.Formula, _ inputs: [DeviceTensor], scalars: [T] = []) throws(LoomError) -> DeviceTensor {
+        let y = try rt.reserve(&buffers[next], inputs[0].count)
+        next ^= 1
+        try rt.run(f, n: inputs[0].count, inputs: inputs.map(\.pointer), outputs: [y], scalars: scalars)
+        return DeviceTensor(pointer: y, shape: inputs[0].shape)
+    }
+}
+
+/// `ParallelLayer`: the branches (and the filter's gate) as ops, combined as the layer does —
+/// sums and products in branch order, concat by columns, filter as an fma chain over branches.
+final class ParallelOp<T: LoomFloat>: ResidentOp<T> {
+    let layer: ParallelLayer<T>
+    let branches: [ResidentOp<T>]
+    let gate: ResidentOp<T>?
+    let gateSoftmax: SoftmaxOp<T>?
+    let sum: ResidentRuntime<T>.Formula, product: ResidentRuntime<T>.Formula, scale: ResidentRuntime<T>.Formula
+    var outs: [DeviceTensor] = []
+    var probs: DeviceTensor? = nil
+    var forwardTemps = PingPong<T>(), backwardTemps = PingPong<T>()
+    var out: CUDABuffer?, dg: CUDABuffer?
+    var branchGrads: [CUDABuffer?], branchGradsAlt: [CUDABuffer?]
+
+    init(_ l: ParallelLayer<T>, _ rt: ResidentRuntime<T>) throws(LoomError) {
+        layer = l
+        var ops = [ResidentOp<T>]()
+        for b in l.branches { ops.append(try ResidentOp.make(b, rt)) }
+        branches = ops
+        gate = try l.gate.map { (g) throws(LoomError) in try ResidentOp.make(g, rt) }
+        gateSoftmax = try l.gateSoftmax.map { (s) throws(LoomError) in try SoftmaxOp(s, rt) }
+        sum = rt.formula(ElementwiseProgram.sum)
+        product = rt.formula(ElementwiseProgram.product)
+        scale = rt.formula(ElementwiseProgram.scale)
+        branchGrads = [CUDABuffer?](repeating: nil, count: l.branches.count)
+        branchGradsAlt = branchGrads
+        super.init(rt)
+    }
+
+    var inverseCount: T { T(1.0 / Double(branches.count)) }
+
+    override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        outs = []
+        for b in branches { outs.append(try b.forward(x)) }
+        switch layer.mode {
+        case .concat, .gridScatter:
+            let rows = x.count / (x.shape.last ?? 1), total = layer.widths.reduce(0, +)
+            let y = try rt.reserve(&out, rows * total)
+            var offset = 0
+            for bi in layer.order {
+                let w = layer.widths[bi]
+                try rt.run("loom_copy_columns", over: rows * w, [.pointer(y), .pointer(outs[bi].pointer), .int(rows), .int(w), .int(total), .int(offset), .int(1)])
+                offset += w
+            }
+            var shape = x.shape
+            shape[shape.count - 1] = total
+            return DeviceTensor(pointer: y, shape: shape)
+        case .add, .average:
+            var acc = outs[0]
+            for i in 1..<outs.count { acc = try forwardTemps.run(rt, sum, [acc, outs[i]]) }
+            if layer.mode == .average { acc = try forwardTemps.run(rt, scale, [acc], scalars: [inverseCount]) }
+            return acc
+        case .multiply:
+            var acc = outs[0]
+            for i in 1..<outs.count { acc = try forwardTemps.run(rt, product, [acc, outs[i]]) }
+            return acc
+        case .filter:
+            let logits = try gate!.forward(x)
+            let g = try gateSoftmax!.forward(logits)
+            probs = g
+            let n = branches.count, width = outs[0].shape.last ?? 1, rows = outs[0].count / width
+            let y = try rt.reserve(&out, rows * width)
+            try rt.zero(y, rows * width)
+            for i in 0..<n {
+                try rt.run("loom_filter_accumulate", over: rows * width, [.pointer(y), .pointer(g.pointer), .pointer(outs[i].pointer),
+                                                                          .int(rows), .int(width), .int(n), .int(i)])
+            }
+            return DeviceTensor(pointer: y, shape: outs[0].shape)
+        }
+    }
+
+    override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let n = branches.count
+        var grads = [DeviceTensor]()
+        var gateDx: DeviceTensor? = nil
+        switch layer.mode {
+        case .concat, .gridScatter:
+            let rows = dy.count / (dy.shape.last ?? 1), total = layer.widths.reduce(0, +)
+            grads = [DeviceTensor](repeating: dy, count: n)
+            var offset = 0
+            for bi in layer.order {
+                let w = layer.widths[bi]
+                let g = try rt.reserve(&branchGrads[bi], rows * w)
+                try rt.run("loom_copy_columns", over: rows * w, [.pointer(g), .pointer(dy.pointer), .int(rows), .int(w), .int(total), .int(offset), .int(0)])
+                var shape = dy.shape
+                shape[shape.count - 1] = w
+                grads[bi] = DeviceTensor(pointer: g, shape: shape)
+                offset += w
+            }
+        case .add:
+            grads = [DeviceTensor](repeating: dy, count: n)
+        case .average:
+            let g = try rt.reserve(&branchGrads[0], dy.count)
+            try rt.run(scale, n: dy.count, inputs: [dy.pointer], outputs: [g], scalars: [inverseCount])
+            grads = [DeviceTensor](repeating: DeviceTensor(pointer: g, shape: dy.shape), count: n)
+        case .multiply:
+            // Branch i's gradient: dy times every other branch's output, in branch order, through
+            // two buffers of its own (it must live until the branch's backward).
+            for i in 0..<n {
+                var g = dy, alternate = false
+                for j in 0..<n where j != i {
+                    let into = alternate ? try rt.reserve(&branchGradsAlt[i], dy.count) : try rt.reserve(&branchGrads[i], dy.count)
+                    alternate.toggle()
+                    try rt.run(product, n: dy.count, inputs: [g.pointer, outs[j].pointer], outputs: [into])
+                    g = DeviceTensor(pointer: into, shape: dy.shape)
+                }
+                grads.append(g)
+            }
+        case .filter:
+            let width = dy.shape.last ?? 1, rows = dy.count / width
+            let dgp = try rt.reserve(&dg, rows * n)
+            for i in 0..<n {
+                let gb = try rt.reserve(&branchGrads[i], dy.count)
+                try rt.run("loom_filter_branch_grad", over: rows, [.pointer(gb), .pointer(dgp), .pointer(dy.pointer), .pointer(probs!.pointer),
+                                                                   .pointer(outs[i].pointer), .int(rows), .int(width), .int(n), .int(i)])
+                grads.append(DeviceTensor(pointer: gb, shape: dy.shape))
+            }
+            var gshape = dy.shape
+            gshape[gshape.count - 1] = n
+            let dlogits = try gateSoftmax!.backward(DeviceTensor(pointer: dgp, shape: gshape))
+            gateDx = try gate!.backward(dlogits)
+        }
+        var dxs = [DeviceTensor]()
+        for i in 0..<n { dxs.append(try branches[i].backward(grads[i])) }
+        var dx = dxs[0]
+        for i in 1..<n { dx = try backwardTemps.run(rt, sum, [dx, dxs[i]]) }
+        if let gd = gateDx { dx = try backwardTemps.run(rt, sum, [dx, gd]) }
+        return dx
+    }
+}
+
+/// `Projection`'s three products on the device: forward from the bias (or +0), the parameter
+/// gradients, and the input gradient (optionally continuing an earlier chain).
+extension ResidentRuntime {
+    func project(_ x: CUdeviceptr, rows: Int, inF: Int, weight: Int, bias: Int?, outF: Int, into y: CUdeviceptr) throws(LoomError) {
+        if let bi = bias { try run("loom_fill_rows", over: rows * outF, [.pointer(y), .pointer(param(bi)), .int(rows), .int(outF)]) }
+        try gemm(GemmKernel.Shape(m: rows, n: outF, k: inF, rsA: inF, csA: 1, rsB: 1, csB: inF, ldc: outF, accumulate: bias != nil),
+                 a: x, b: param(weight), c: y)
+    }
+
+    func projectionGrads(_ g: CUdeviceptr, rows: Int, outF: Int, x: CUdeviceptr, inF: Int, weight: Int, bias: Int?) throws(LoomError) {
+        try gemm(GemmKernel.Shape(m: outF, n: inF, k: rows, rsA: 1, csA: outF, rsB: inF, csB: 1, ldc: inF, accumulate: true),
+                 a: g, b: x, c: grad(weight))
+        if let bi = bias { try run("loom_column_sums", over: outF, [.pointer(grad(bi)), .pointer(g), .int(rows), .int(outF)]) }
+    }
+
+    func projectionInputGrad(_ g: CUdeviceptr, rows: Int, outF: Int, weight: Int, inF: Int, into dx: CUdeviceptr, accumulate: Bool) throws(LoomError) {
+        try gemm(GemmKernel.Shape(m: rows, n: inF, k: outF, rsA: outF, csA: 1, rsB: inF, csB: 1, ldc: inF, accumulate: accumulate),
+                 a: g, b: param(weight), c: dx)
+    }
+}
+
+/// `SwiGLULayer`: gate and up projections, `h = silu(g)·u`, the down projection; backward as the
+/// layer (dx one chain: gate terms, then up terms).
+final class SwiGLUOp<T: LoomFloat>: ResidentOp<T> {
+    let layer: SwiGLULayer<T>
+    let gated: ResidentRuntime<T>.Formula, gatedGradient: ResidentRuntime<T>.Formula
+    var x: DeviceTensor? = nil
+    var g: CUDABuffer?, u: CUDABuffer?, h: CUDABuffer?, out: CUDABuffer?, dh: CUDABuffer?, du: CUDABuffer?, dg: CUDABuffer?, dx: CUDABuffer?
+    init(_ l: SwiGLULayer<T>, _ rt: ResidentRuntime<T>) {
+        layer = l
+        gated = rt.formula(SwiGLULayer<T>.gatedProgram)
+        gatedGradient = rt.formula(SwiGLULayer<T>.gatedGradientProgram)
+        super.init(rt)
+    }
+    override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let l = layer, rows = x.count / l.inFeatures, n = rows * l.hidden
+        let gp = try rt.reserve(&g, n), up = try rt.reserve(&u, n), hp = try rt.reserve(&h, n)
+        try rt.project(x.pointer, rows: rows, inF: l.inFeatures, weight: l.gateW, bias: l.gateB, outF: l.hidden, into: gp)
+        try rt.project(x.pointer, rows: rows, inF: l.inFeatures, weight: l.upW, bias: l.upB, outF: l.hidden, into: up)
+        try rt.run(gated, n: n, inputs: [gp, up], outputs: [hp])
+        let y = try rt.reserve(&out, rows * l.units)
+        try rt.project(hp, rows: rows, inF: l.hidden, weight: l.downW, bias: l.downB, outF: l.units, into: y)
+        self.x = x
+        var shape = x.shape
+        shape[shape.count - 1] = l.units
+        return DeviceTensor(pointer: y, shape: shape)
+    }
+    override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let l = layer, x = self.x!, rows = x.count / l.inFeatures, n = rows * l.hidden
+        try rt.projectionGrads(dy.pointer, rows: rows, outF: l.units, x: h!.pointer, inF: l.hidden, weight: l.downW, bias: l.downB)
+        let dhp = try rt.reserve(&dh, n), dup = try rt.reserve(&du, n), dgp = try rt.reserve(&dg, n)
+        try rt.projectionInputGrad(dy.pointer, rows: rows, outF: l.units, weight: l.downW, inF: l.hidden, into: dhp, accumulate: false)
+        try rt.run(gatedGradient, n: n, inputs: [dhp, g!.pointer, u!.pointer], outputs: [dup, dgp])
+        try rt.projectionGrads(dgp, rows: rows, outF: l.hidden, x: x.pointer, inF: l.inFeatures, weight: l.gateW, bias: l.gateB)
+        try rt.projectionGrads(dup, rows: rows, outF: l.hidden, x: x.pointer, inF: l.inFeatures, weight: l.upW, bias: l.upB)
+        let d = try rt.reserve(&dx, rows * l.inFeatures)
+        try rt.projectionInputGrad(dgp, rows: rows, outF: l.hidden, weight: l.gateW, inF: l.inFeatures, into: d, accumulate: false)
+        try rt.projectionInputGrad(dup, rows: rows, outF: l.hidden, weight: l.upW, inF: l.inFeatures, into: d, accumulate: true)
+        return DeviceTensor(pointer: d, shape: x.shape)
     }
 }

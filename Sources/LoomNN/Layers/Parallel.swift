@@ -20,8 +20,8 @@ public final class ParallelLayer<T: LoomFloat>: Layer<T> {
     public let gate: Layer<T>?
     public let gateSoftmax: SoftmaxLayer<T>?
     /// For concat/grid_scatter: the branch order in the output and each branch's width.
-    let order: [Int]
-    let widths: [Int]
+    public let order: [Int]
+    public let widths: [Int]
 
     public init(path: String, name: String, id: Int, inputShape: [Int], branches: [Layer<T>], mode: CombineMode,
                 gate: Layer<T>?, gateSoftmax: SoftmaxLayer<T>?, order: [Int]) {

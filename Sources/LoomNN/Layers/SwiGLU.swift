@@ -15,7 +15,23 @@ public final class SwiGLULayer<T: LoomFloat>: Layer<T> {
     public let inFeatures: Int
     public let hidden: Int
     public let units: Int
-    let gateW: Int, gateB: Int?, upW: Int, upB: Int?, downW: Int, downB: Int?
+    /// Parameter indices of the three projections.
+    public let gateW: Int, gateB: Int?, upW: Int, upB: Int?, downW: Int, downB: Int?
+
+    /// `h = silu(g)·u` per element (the forward's gating).
+    public static var gatedProgram: ScalarProgram {
+        ScalarProgram(inputs: ["g", "u"], statements: [.init("x", .name("g")), .init("h", Activation.silu.forwardFormula * .name("u"))],
+                      outputs: ["h"])
+    }
+
+    /// `du = dh·silu(g)`, `dg = (dh·u)·silu'(g)` per element (the backward through the gating).
+    public static var gatedGradientProgram: ScalarProgram {
+        let dh = ScalarExpr.name("dh")
+        return ScalarProgram(inputs: ["dh", "g", "u"],
+                             statements: [.init("x", .name("g")), .init("du", dh * Activation.silu.forwardFormula),
+                                          .init("dg", (dh * .name("u")) * Activation.silu.derivativeFormula)],
+                             outputs: ["du", "dg"])
+    }
 
     public init(path: String, name: String, id: Int, inputShape: [Int], hidden: Int, units: Int?, bias: Bool,
                 params: ParameterStore<T>, seed: UInt64) {

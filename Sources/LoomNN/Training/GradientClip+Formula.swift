@@ -23,9 +23,13 @@ extension GradientClip {
     }
 }
 
-extension ResidualLayer {
-    /// `y = a + b` (the residual sum, forward and backward).
-    public static var sumProgram: ScalarProgram {
-        ScalarProgram(inputs: ["a", "b"], statements: [.init("y", .name("a") + .name("b"))], outputs: ["y"])
-    }
+/// The element-wise steps of the containers (`residual`, `parallel`): `Elementwise.add` and the
+/// products and scalings of `ParallelLayer`, each one rounding in the order written.
+public enum ElementwiseProgram {
+    /// `y = a + b`.
+    public static let sum = ScalarProgram(inputs: ["a", "b"], statements: [.init("y", .name("a") + .name("b"))], outputs: ["y"])
+    /// `y = a·b`.
+    public static let product = ScalarProgram(inputs: ["a", "b"], statements: [.init("y", .name("a") * .name("b"))], outputs: ["y"])
+    /// `y = x·c` (c a scalar).
+    public static let scale = ScalarProgram(inputs: ["x"], scalars: ["c"], statements: [.init("y", .name("x") * .name("c"))], outputs: ["y"])
 }
