@@ -57,7 +57,7 @@ final class KernelEmulationTests: XCTestCase {
             expected.append(outs)
         }
         let results = try CUDAEmulator.run(source, jobs)
-        guard results.count == programs.count else { return }
+        guard results.count == programs.count else { return XCTFail("\(results.count) results for \(programs.count) programs") }
         for pi in 0..<programs.count {
             for o in 0..<programs[pi].outputs.count {
                 let got = CUDAEmulator.values(results[pi][o], as: T.self)
@@ -92,13 +92,13 @@ final class KernelEmulationTests: XCTestCase {
             }
         }
         let s = spec!
-        guard s.sharedBytes <= GemmKernel.sharedLimit else { return }
+        guard s.sharedBytes <= GemmKernel.sharedLimit else { return XCTFail("tile \(s.tile) does not fit shared memory") }
         let c: [UInt8] = CUDAEmulator.bytes(accumulate ? c0.data : [T](repeating: T(Double.nan), count: m * n))
         let args: [CUDAEmulator.Argument] = [.input(CUDAEmulator.bytes(a.data)), .input(CUDAEmulator.bytes(b.data)), .readWrite(c)]
             + s.arguments.map { .int($0) }
         let results = try CUDAEmulator.run(s.source, [CUDAEmulator.Job(kernel: GemmKernel.functionName, grid: s.grid,
                                                                       threads: s.tile.threads, arguments: args)])
-        guard let out = results.first?.first else { return }
+        guard let out = results.first?.first else { return XCTFail("no output") }
         let got = CUDAEmulator.values(out, as: T.self)
         let (bad, first) = same(got, cpu)
         XCTAssertEqual(bad, 0, "\(T.dtype.name) \(m)×\(n)×\(k) tile \(s.tile) transposeB \(transposeB): first at \(first ?? -1)")
@@ -160,7 +160,7 @@ final class LayerKernelEmulationTests: XCTestCase {
                       .float(Float(rms ? 1e-6 : 1e-5)), .output(bytes: 216), .input(CUDAEmulator.bytes(dy.data)),
                       .output(bytes: 36), .output(bytes: 36)],
                 signature: "float* y, float* xhat, float* rstd, const float* x, const float* w, const float* b, float eps, float* dx, const float* dy, float* dw, float* db")
-            guard out.count == 6 else { return }
+            guard out.count == 6 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
             XCTAssertEqual(bits(floats(out[0])), bits(y.data), "norm y (rms \(rms))")
             XCTAssertEqual(bits(floats(out[3])), bits(dx.data), "norm dx (rms \(rms))")
             XCTAssertEqual(bits(floats(out[4])), bits(net.params.grads[0].data), "norm dw (rms \(rms))")
@@ -187,7 +187,7 @@ final class LayerKernelEmulationTests: XCTestCase {
                 loom_pool_backward(dx, dy, x, \(kind == .max ? 1 : 0), \(geo));
                 """, [.output(bytes: y.count * 4), .input(CUDAEmulator.bytes(xs)), .output(bytes: xs.count * 4), .input(CUDAEmulator.bytes(dy.data))],
                 signature: "float* y, const float* x, float* dx, const float* dy")
-            guard out.count == 2 else { return }
+            guard out.count == 2 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
             XCTAssertEqual(bits(floats(out[0])), bits(y.data), "\(kind) pool forward")
             XCTAssertEqual(bits(floats(out[1])), bits(dx.data), "\(kind) pool backward")
         }
@@ -215,7 +215,7 @@ final class LayerKernelEmulationTests: XCTestCase {
                 """, [.output(bytes: x.count * 4), .input(CUDAEmulator.bytes(x)), useMask ? .input(mask.map { $0 ? 1 : 0 }) : .null,
                       .float(temp ?? 1), .output(bytes: x.count * 4), .input(CUDAEmulator.bytes(dy))],
                 signature: "float* y, const float* x, const unsigned char* mask, float t, float* dx, const float* dy")
-            guard out.count == 2 else { return }
+            guard out.count == 2 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
             XCTAssertEqual(bits(floats(out[0])), bits(y), "softmax forward (temperature \(String(describing: temp)), mask \(useMask))")
             XCTAssertEqual(bits(floats(out[1])), bits(dx), "softmax backward")
         }
@@ -243,10 +243,97 @@ final class LayerKernelEmulationTests: XCTestCase {
             [.output(bytes: y.count * 4), .input(CUDAEmulator.bytes(ids.data)), .input(CUDAEmulator.bytes(net.params.values[0].data)),
              .output(bytes: 35 * 4), .input(CUDAEmulator.bytes(dy.data)), .readWrite(CUDAEmulator.bytes(start)), .input(CUDAEmulator.bytes(g))],
             signature: "float* y, const float* ids, const float* w, float* dw, const float* dy, float* db, const float* g")
-        guard out.count == 3 else { return }
+        guard out.count == 3 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
         XCTAssertEqual(bits(floats(out[0])), bits(y.data), "embedding forward")
         XCTAssertEqual(bits(floats(out[1])), bits(net.params.grads[0].data), "embedding backward")
         XCTAssertEqual(bits(floats(out[2])), bits(sums), "warp-staged row sums")
         XCTAssertNotEqual(bits(sums), bits(start))
+    }
+}
+
+/// The convolution's chain of kernels, as `ConvOp` runs it (im2col, bias broadcast, one product per
+/// group, the transposes, the warp-staged bias sums, dcol for all samples, col2im), against the CPU
+/// layer's forward, backward and parameter gradients: groups, stride, padding and dilation.
+final class ConvEmulationTests: XCTestCase {
+    func testConvChainEqualsTheLayer() throws {
+        // [4, 7, 6] → 6 filters 3×3, groups 2, stride (2, 1), padding (1, 2), dilation (1, 2).
+        let conv = ConvSpec(rank: 2, filters: 6, kernel: [3, 3], stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2)
+        let net = try Network<Float>(NetworkSpec(name: "c", dtype: .f32, seed: 2, inputShape: [4, 7, 6], layers: [.conv(conv)]))
+        let layer = try XCTUnwrap(net.root.layers[0] as? ConvLayer<Float>)
+        let g = layer.geometry, (_, fg, kg) = layer.groupSizes
+        let batch = 2, F = 6, P = g.outPlane, bp = batch * P, rowsK = g.channels * g.taps
+        let x: Tensor<Float> = Init.uniform([batch, 4, 7, 6], bound: 1, seed: 3, name: "x")
+        let pass = net.trainingPass(context: SerialContext(), step: 0)
+        let y = try net.forward(x, pass: pass)
+        let dy: Tensor<Float> = Init.uniform(y.shape, bound: 1, seed: 4, name: "dy")
+        let dx = net.backward(dy, pass: pass)
+        // Every product as the `small` tile (256 threads), its blocks walked in order by the chain.
+        func call(_ s: GemmKernel, _ a: String, _ b: String, _ c: String) -> String {
+            let args = s.arguments.map { "\($0)LL" }.joined(separator: ", ")
+            return "for (unsigned by = 0; by < \(s.grid.y); by++) for (unsigned bx = 0; bx < \(s.grid.x); bx++) { blockIdx = {bx, by, 0}; "
+                + "loom_gemm(\(a), \(b), \(c), \(args)); __syncthreads(); }\nblockIdx = {0, 0, 0};\n"
+        }
+        func spec(m: Int, n: Int, k: Int, rsA: Int, csA: Int, rsB: Int, csB: Int, ldc: Int, acc: Bool) -> GemmKernel {
+            GemmKernel(GemmKernel.Shape(m: m, n: n, k: k, rsA: rsA, csA: csA, rsB: rsB, csB: csB, ldc: ldc, accumulate: acc), element: .f32, tile: .small)
+        }
+        let geo = [batch, g.channels, g.height, g.width, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.outH, g.outW].map(String.init).joined(separator: ", ")
+        var body = "loom_im2col(col, x, \(geo));\nloom_fill_channels(acc, b, \(F), \(bp));\n__syncthreads();\n"
+        for gi in 0..<2 {
+            body += call(spec(m: fg, n: bp, k: kg, rsA: kg, csA: 1, rsB: bp, csB: 1, ldc: bp, acc: true),
+                         "w + \(gi * fg * kg)", "col + \(gi * kg * bp)", "acc + \(gi * fg * bp)")
+        }
+        body += "loom_to_batch_major(y, acc, \(batch), \(F), \(P));\nloom_to_channel_major(gc, dy, \(batch), \(F), \(P));\n__syncthreads();\n"
+        for gi in 0..<2 {
+            body += call(spec(m: fg, n: kg, k: bp, rsA: bp, csA: 1, rsB: 1, csB: bp, ldc: kg, acc: true),
+                         "gc + \(gi * fg * bp)", "col + \(gi * kg * bp)", "dw + \(gi * fg * kg)")
+            body += call(spec(m: kg, n: bp, k: fg, rsA: 1, csA: kg, rsB: bp, csB: 1, ldc: bp, acc: false),
+                         "w + \(gi * fg * kg)", "gc + \(gi * fg * bp)", "dcol + \(gi * kg * bp)")
+        }
+        body += "loom_row_sums(db, gc, \(F), \(bp));\n__syncthreads();\nloom_col2im(dx, dcol, \(geo));\n"
+        // The chain's three product classes, each under its own name (gemm0, gemm1, gemm2).
+        let classes: [GemmKernel] = [spec(m: fg, n: bp, k: kg, rsA: kg, csA: 1, rsB: bp, csB: 1, ldc: bp, acc: true),
+                                     spec(m: fg, n: kg, k: bp, rsA: bp, csA: 1, rsB: 1, csB: bp, ldc: kg, acc: true),
+                                     spec(m: kg, n: bp, k: fg, rsA: 1, csA: kg, rsB: bp, csB: 1, ldc: bp, acc: false)]
+        var kernels = ""
+        var renamed = body
+        for (i, c) in classes.enumerated() {
+            kernels += c.source.replacingOccurrencesOf(GemmKernel.functionName + "(", "gemm\(i)(")
+        }
+        // Route each call to its class.
+        var lines = [String]()
+        for line in renamed.split(separator: "\n", omittingEmptySubsequences: false) {
+            var l = String(line)
+            if l.contains("loom_gemm(w + "), l.contains(", col + ") { l = l.replacingOccurrencesOf("loom_gemm(", "gemm0(") }
+            else if l.contains("loom_gemm(gc + ") { l = l.replacingOccurrencesOf("loom_gemm(", "gemm1(") }
+            else if l.contains("loom_gemm(w + "), l.contains(", gc + ") { l = l.replacingOccurrencesOf("loom_gemm(", "gemm2(") }
+            lines.append(l)
+        }
+        renamed = lines.joined(separator: "\n")
+        let w = net.params.values[layer.weightIndex].data, bias = net.params.values[layer.biasIndex!].data
+        let program = LayerKernels.source(.f32) + kernels
+            + "\nextern \"C\" void chain(const float* x, const float* w, const float* b, const float* dy, float* col, float* acc, float* y, "
+            + "float* gc, float* dw, float* dcol, float* db, float* dx) {\n\(renamed)\n}\n"
+        let out = try CUDAEmulator.run(program, [CUDAEmulator.Job(kernel: "chain", grid: (1, 1), threads: 256, arguments: [
+            .input(CUDAEmulator.bytes(x.data)), .input(CUDAEmulator.bytes(w)), .input(CUDAEmulator.bytes(bias)), .input(CUDAEmulator.bytes(dy.data)),
+            .output(bytes: rowsK * bp * 4), .output(bytes: F * bp * 4), .output(bytes: y.count * 4), .output(bytes: F * bp * 4),
+            .output(bytes: w.count * 4), .output(bytes: rowsK * bp * 4), .output(bytes: F * 4), .output(bytes: x.count * 4)])]).first ?? []
+        guard out.count == 8 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
+        let f = { (b: [UInt8]) in CUDAEmulator.values(b, as: Float.self).map(\.bits64) }
+        XCTAssertEqual(f(out[2]), y.data.map(\.bits64), "conv forward")
+        XCTAssertEqual(f(out[4]), net.params.grads[layer.weightIndex].data.map(\.bits64), "conv dW")
+        XCTAssertEqual(f(out[6]), net.params.grads[layer.biasIndex!].data.map(\.bits64), "conv db")
+        XCTAssertEqual(f(out[7]), dx.data.map(\.bits64), "conv dx")
+    }
+}
+
+extension String {
+    /// Every occurrence of `a` replaced by `b` (no Foundation in the tests' imports).
+    func replacingOccurrencesOf(_ a: String, _ b: String) -> String {
+        var out = "", rest = Substring(self)
+        while let r = rest.firstRange(of: a) {
+            out += rest[rest.startIndex..<r.lowerBound] + b
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
     }
 }
