@@ -2,6 +2,7 @@ import XCTest
 import Glibc
 import LoomCore
 import LoomGPU
+import LoomNN
 import Loom
 
 /// The CUDA backend without a GPU (CI): the generated kernel sources, their compilation with NVRTC
@@ -110,6 +111,18 @@ final class GemmKernelTests: XCTestCase {
             XCTAssertTrue(le.message.contains("no NVIDIA driver") && le.message.contains("CPU"), le.message)
         }
         XCTAssertNoThrow(try Device.cpu.context(threads: 1))
+    }
+
+    /// A trainer on the CPU stays there: attaching the resident GPU path says why not and leaves
+    /// the trainer as it was.
+    func testResidentTrainingNeedsAGPUContext() throws {
+        let spec = NetworkSpec(name: "r", dtype: .f32, seed: 1, inputShape: [3], layers: [.dense(units: 2, activation: .relu, bias: true)])
+        let trainer = Trainer(network: try Network<Float>(spec), spec: TrainingSpec(), context: try Device.cpu.context(threads: 1))
+        let why = try XCTUnwrap(trainer.attachResidentGPU())
+        XCTAssertEqual(why.kind, .device)
+        XCTAssertTrue(why.message.contains("CPU"), why.message)
+        XCTAssertNil(trainer.accelerator)
+        XCTAssertNoThrow(try trainer.synchronize())
     }
 
     func testDeviceParsing() throws {
