@@ -87,8 +87,7 @@ extension CUDADevice {
         guard shape.m > 0 && shape.n > 0 else { return }
         let spec = GemmKernel(shape, element: element, multiprocessors: multiprocessors)
         try withContext { () throws(LoomError) in
-            let f = try gemmFunction(spec)
-            try launch(f, grid: spec.grid, threads: spec.tile.threads, [a, b, c] + spec.arguments.map { CUdeviceptr(UInt64(bitPattern: Int64($0))) })
+            try launchHeld(try gemmFunction(spec), blocks: spec.grid, threads: spec.tile.threads, spec.launchArguments(a: a, b: b, c: c))
         }
     }
 }
@@ -111,32 +110,33 @@ extension CUDADevice {
     }
 
     public func launch(_ kernel: KernelHandle, blocks: (x: Int, y: Int), threads: Int, _ args: [KernelArgument]) throws(LoomError) {
-        if kernel.function == nil { kernel.function = try withContext { () throws(LoomError) in try function(kernel.source, kernel.name) } }
-        try launch(kernel.function!, blocks: blocks, threads: threads, args)
+        try withContext { () throws(LoomError) in
+            if kernel.function == nil { kernel.function = try function(kernel.source, kernel.name) }
+            try launchHeld(kernel.function!, blocks: blocks, threads: threads, args)
+        }
     }
 
-    /// Launches a resolved function with by-value arguments.
-    func launch(_ f: OpaquePointer, blocks: (x: Int, y: Int), threads: Int, _ args: [KernelArgument]) throws(LoomError) {
-        try withContext { () throws(LoomError) in
-            // Each argument's bytes in its own 8-byte slot; the driver reads each by its size.
-            let storage = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, args.count) * 8, alignment: 8)
-            defer { storage.deallocate() }
-            var params = [UnsafeMutableRawPointer?]()
-            params.reserveCapacity(args.count)
-            for (i, a) in args.enumerated() {
-                let slot = storage + i * 8
-                switch a {
-                case .pointer(let p): slot.storeBytes(of: p, as: CUdeviceptr.self)
-                case .int(let v): slot.storeBytes(of: Int64(v), as: Int64.self)
-                case .float(let v): slot.storeBytes(of: v, as: Float.self)
-                case .double(let v): slot.storeBytes(of: v, as: Double.self)
-                }
-                params.append(slot)
+    /// Launches a resolved function with by-value arguments; the caller holds the context
+    /// (`withContext`).
+    func launchHeld(_ f: OpaquePointer, blocks: (x: Int, y: Int), threads: Int, _ args: [KernelArgument]) throws(LoomError) {
+        // Each argument's bytes in its own 8-byte slot; the driver reads each by its size.
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, args.count) * 8, alignment: 8)
+        defer { storage.deallocate() }
+        var params = [UnsafeMutableRawPointer?]()
+        params.reserveCapacity(args.count)
+        for (i, a) in args.enumerated() {
+            let slot = storage + i * 8
+            switch a {
+            case .pointer(let p): slot.storeBytes(of: p, as: CUdeviceptr.self)
+            case .int(let v): slot.storeBytes(of: Int64(v), as: Int64.self)
+            case .float(let v): slot.storeBytes(of: v, as: Float.self)
+            case .double(let v): slot.storeBytes(of: v, as: Double.self)
             }
-            let r = params.withUnsafeMutableBufferPointer {
-                driver.cuLaunchKernel(f, UInt32(blocks.x), UInt32(blocks.y), 1, UInt32(threads), 1, 1, 0, nil, $0.baseAddress, nil)
-            }
-            try driver.check(r, "cuLaunchKernel")
+            params.append(slot)
         }
+        let r = params.withUnsafeMutableBufferPointer {
+            driver.cuLaunchKernel(f, UInt32(blocks.x), UInt32(blocks.y), 1, UInt32(threads), 1, 1, 0, nil, $0.baseAddress, nil)
+        }
+        try driver.check(r, "cuLaunchKernel")
     }
 }

@@ -112,19 +112,6 @@ public final class CUDADevice {
         return p
     }
 
-    /// Launches `f` over `grid` blocks of `threads` with the given 64-bit arguments (device pointers,
-    /// then sizes as `long long`).
-    func launch(_ f: OpaquePointer, grid: (x: Int, y: Int), threads: Int, _ args: [CUdeviceptr]) throws(LoomError) {
-        var values = args
-        let r: CUresult = values.withUnsafeMutableBufferPointer { buf in
-            var params: [UnsafeMutableRawPointer?] = (0..<buf.count).map { UnsafeMutableRawPointer(buf.baseAddress! + $0) }
-            return params.withUnsafeMutableBufferPointer {
-                driver.cuLaunchKernel(f, UInt32(grid.x), UInt32(grid.y), 1, UInt32(threads), 1, 1, 0, nil, $0.baseAddress, nil)
-            }
-        }
-        try driver.check(r, "cuLaunchKernel")
-    }
-
     /// The canonical product `p` on this GPU: operands copied in, C copied back. Bit-identical to
     /// `ReferenceGemm.run(p)`.
     public func gemm<T: LoomFloat>(_ p: GemmProblem<T>) throws(LoomError) {
@@ -141,7 +128,7 @@ public final class CUDADevice {
             if sa > 0 { try driver.check(driver.cuMemcpyHtoD(a, UnsafeRawPointer(p.a), sa * size), "cuMemcpyHtoD") }
             if sb > 0 { try driver.check(driver.cuMemcpyHtoD(b, UnsafeRawPointer(p.b), sb * size), "cuMemcpyHtoD") }
             if p.accumulate { try driver.check(driver.cuMemcpyHtoD(c, UnsafeRawPointer(p.c), sc * size), "cuMemcpyHtoD") }
-            try launch(f, grid: spec.grid, threads: spec.tile.threads, [a, b, c] + spec.arguments.map { CUdeviceptr(UInt64(bitPattern: Int64($0))) })
+            try launchHeld(f, blocks: spec.grid, threads: spec.tile.threads, spec.launchArguments(a: a, b: b, c: c))
             try driver.check(driver.cuCtxSynchronize(), "kernel \(GemmKernel.functionName)")
             // Only C's rows of n values are written back (ldc may leave gaps owned by others).
             if p.ldc == p.n {
@@ -158,22 +145,9 @@ public final class CUDADevice {
 
     /// A device buffer holding `values`.
     public func upload<T>(_ values: [T]) throws(LoomError) -> CUdeviceptr {
-        try withContext { () throws(LoomError) in
-            var p: CUdeviceptr = 0
-            try driver.check(driver.cuMemAlloc(&p, Swift.max(values.count * MemoryLayout<T>.stride, 16)), "cuMemAlloc")
-            let copied = values.withUnsafeBytes { driver.cuMemcpyHtoD(p, $0.baseAddress, $0.count) }
-            try driver.check(copied, "cuMemcpyHtoD")
-            return p
-        }
-    }
-
-    public func download<T>(_ p: CUdeviceptr, count: Int, as: T.Type) throws(LoomError) -> [T] {
-        try withContext { () throws(LoomError) in
-            var out = [T](unsafeUninitializedCapacity: count) { _, n in n = count }
-            let copied = out.withUnsafeMutableBytes { driver.cuMemcpyDtoH($0.baseAddress, p, $0.count) }
-            try driver.check(copied, "cuMemcpyDtoH")
-            return out
-        }
+        let p = try allocate(Swift.max(values.count * MemoryLayout<T>.stride, 16))
+        try values.withUnsafeBufferPointer { (b) throws(LoomError) in try copyIn(b, to: p) }
+        return p
     }
 
     public func free(_ p: CUdeviceptr) {
@@ -184,9 +158,9 @@ public final class CUDADevice {
     /// time in milliseconds (CUDA events), after one warm-up launch.
     public func timeGemm(_ spec: GemmKernel, a: CUdeviceptr, b: CUdeviceptr, c: CUdeviceptr, repeats: Int) throws(LoomError) -> [Double] {
         try withContext { () throws(LoomError) in
-            let f = try function(spec.source, GemmKernel.functionName)
-            let args = [a, b, c] + spec.arguments.map { CUdeviceptr(UInt64(bitPattern: Int64($0))) }
-            try launch(f, grid: spec.grid, threads: spec.tile.threads, args)
+            let f = try gemmFunction(spec)
+            let args = spec.launchArguments(a: a, b: b, c: c)
+            try launchHeld(f, blocks: spec.grid, threads: spec.tile.threads, args)
             try driver.check(driver.cuCtxSynchronize(), "warm-up")
             var start: OpaquePointer? = nil, stop: OpaquePointer? = nil
             try driver.check(driver.cuEventCreate(&start, 0), "cuEventCreate")
@@ -194,7 +168,7 @@ public final class CUDADevice {
             var times = [Double]()
             for _ in 0..<repeats {
                 try driver.check(driver.cuEventRecord(start, nil), "cuEventRecord")
-                try launch(f, grid: spec.grid, threads: spec.tile.threads, args)
+                try launchHeld(f, blocks: spec.grid, threads: spec.tile.threads, args)
                 try driver.check(driver.cuEventRecord(stop, nil), "cuEventRecord")
                 try driver.check(driver.cuEventSynchronize(stop), "cuEventSynchronize")
                 var ms: Float = 0

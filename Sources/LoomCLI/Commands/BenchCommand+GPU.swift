@@ -37,7 +37,7 @@ enum GPUGemmBench {
         defer { device.free(da); device.free(db); device.free(dc) }
         let times = try device.timeGemm(spec, a: da, b: db, c: dc, repeats: repeats).sorted()
         let median = times[times.count / 2]
-        let gpu = try device.download(dc, count: n * n, as: T.self)
+        let gpu = try device.copyOut(dc, count: n * n, as: T.self)
         var cpu = [T](repeating: 0, count: n * n)
         a.data.withUnsafeBufferPointer { ap in
             b.data.withUnsafeBufferPointer { bp in

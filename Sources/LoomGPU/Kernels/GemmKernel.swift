@@ -49,6 +49,11 @@ public struct GemmKernel: Hashable, Sendable {
     /// The kernel's arguments after A, B and C, in order (each 64-bit).
     public var arguments: [Int] { [m, n, k, rsA, csA, rsB, csB, ldc] }
 
+    /// Every argument of a launch on device buffers `a`, `b`, `c`.
+    public func launchArguments(a: CUdeviceptr, b: CUdeviceptr, c: CUdeviceptr) -> [KernelArgument] {
+        [.pointer(a), .pointer(b), .pointer(c)] + arguments.map { .int($0) }
+    }
+
     /// The kernel for `p` on a GPU with `multiprocessors` (H100/H200: 132); `tile` overrides the
     /// choice (benchmarks). The tile never changes a result.
     public init<T>(_ p: GemmProblem<T>, element: Element, multiprocessors: Int = 132, tile: Tile? = nil) {

@@ -73,8 +73,11 @@ final class ResidentRuntime<T: LoomFloat> {
         }
     }
 
-    func timed(_ key: String, _ body: () throws(LoomError) -> Void) throws(LoomError) {
+    /// Runs `body`; when profiling, waits for the device around it and adds its time under `key`
+    /// (built only then).
+    func timed(_ key: @autoclosure () -> String, _ body: () throws(LoomError) -> Void) throws(LoomError) {
         guard profile != nil else { return try body() }
+        let key = key()
         try device.synchronize()
         let t0 = ResidentRuntime.now()
         try body()
