@@ -22,6 +22,25 @@ extension Trainer {
     }
 }
 
+extension TextGenerator {
+    /// When `context` computes on a GPU (`--device cuda`), decodes there: the model's weights (GGUF
+    /// blocks byte for byte, or f32) and the KV cache resident on the device, every layer a device
+    /// kernel (`ResidentDecoder`), the same tokens and logits as the CPU. Returns nil when it did,
+    /// otherwise why not (the CPU path is then used).
+    @discardableResult
+    public func attachResidentGPU(_ context: ComputeContext) -> LoomError? {
+        guard let cuda = context as? CUDAContext else {
+            return LoomError(.device, "context", "the generator computes on the CPU")
+        }
+        do throws(LoomError) {
+            decoder = try ResidentDecoder(network, device: cuda.device, capacity: config.contextLength)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
+
 /// Counts, over many trainers, how many train device-resident (`loom verify --device cuda`).
 public final class ResidentTally {
     public private(set) var resident = 0

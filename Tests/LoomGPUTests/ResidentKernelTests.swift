@@ -60,6 +60,10 @@ final class ResidentKernelTests: XCTestCase {
                 XCTAssertEqual(Array(layers.prefix(4)), [0x7f, 0x45, 0x4c, 0x46], "\(arch) \(element) layer kernels: not an ELF CUBIN")
             }
         }
+        for arch in ["sm_90", "sm_80"] {
+            let q = try nvrtc.compile(QuantizedKernels.source, name: "quantized", arch: arch)
+            XCTAssertEqual(Array(q.prefix(4)), [0x7f, 0x45, 0x4c, 0x46], "\(arch) quantized kernels: not an ELF CUBIN")
+        }
         // One formula as the device loads it (DetMath + kernel), to check the standalone form too.
         let one = try nvrtc.compile(FormulaKernel(Activation.mish.backwardProgram, element: .f32).source, name: "mish", arch: "sm_90")
         XCTAssertEqual(Array(one.prefix(4)), [0x7f, 0x45, 0x4c, 0x46])

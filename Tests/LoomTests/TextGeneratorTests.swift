@@ -49,6 +49,22 @@ final class TextGeneratorTests: XCTestCase {
             var last = [Float]()
             for id in prompt { last = try gen.step([id], cache: cache, context: CPUContext(threads: 1)) }
             XCTAssertEqual(last.map { $0.bitPattern }, whole.map { $0.bitPattern }, "\(mode)")
+            // A session (what generate and the benchmark use) split at another place gives the same bits.
+            let session = try gen.session(capacity: 16, context: CPUContext(threads: 2))
+            _ = try session.step(Array(prompt.prefix(3)))
+            let split = try session.step(Array(prompt.dropFirst(3)))
+            XCTAssertEqual(split.map { $0.bitPattern }, whole.map { $0.bitPattern }, "\(mode) session")
+        }
+    }
+
+    func testResidentDecodingNeedsAGPUContext() throws {
+        guard FileIO.exists(TextGeneratorTests.model) else { XCTFail("SmolLM2 is not installed: run scripts/fetch-models"); return }
+        let gen = try TextGenerator(gguf: TextGeneratorTests.model, weights: .blocks)
+        let why = gen.attachResidentGPU(CPUContext(threads: 1))
+        XCTAssertEqual(why?.kind, .device)
+        XCTAssertNil(gen.decoder, "a CPU context keeps the host path")
+        XCTAssertThrowsError(try gen.session(capacity: 4, context: CPUContext(threads: 1)).step([gen.config.vocabSize])) { e in
+            XCTAssertTrue("\(e)".contains("outside the vocabulary"), "\(e)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import LoomCore
+import LoomGPU
 import LoomNN
 import LoomText
 
@@ -34,14 +35,32 @@ public final class TextGenerator {
         return tok.encode(chat ? self.chat.render([("user", prompt)]) : prompt, addSpecialTokens: true)
     }
 
-    /// The logits (vocab) of the last position after running `ids` through `cache`.
-    public func step(_ ids: [Int], cache: KVCache<Float>, context: ComputeContext) throws(LoomError) -> [Float] {
+    /// When set (`attachResidentGPU`), sessions decode on the GPU: weights and KV cache on the
+    /// device, the same bits as the CPU. It holds one sequence at a time.
+    public var decoder: ResidentDecoder<Float>? = nil
+
+    func checkIDs(_ ids: [Int]) throws(LoomError) {
         for (i, id) in ids.enumerated() where id < 0 || id >= config.vocabSize {
             throw LoomError(.invalidInput, "token \(i)", "id \(id) is outside the vocabulary 0..<\(config.vocabSize)")
         }
+    }
+
+    /// The logits (vocab) of the last position after running `ids` through `cache`.
+    public func step(_ ids: [Int], cache: KVCache<Float>, context: ComputeContext) throws(LoomError) -> [Float] {
+        try checkIDs(ids)
         let y = try network.forward(Tensor(uncheckedShape: [1, ids.count], data: ids.map { Float($0) }), cache: cache, context: context)
         let v = config.vocabSize
         return Array(y.data[((ids.count - 1) * v)..<(ids.count * v)])
+    }
+
+    /// A new sequence of at most `capacity` positions: on the device decoder when one is attached
+    /// (which then forgets its previous sequence), else with a host KV cache computing on `context`.
+    public func session(capacity: Int, context: ComputeContext) throws(LoomError) -> DecodeSession {
+        if let d = decoder {
+            try d.reset(capacity: capacity)
+            return DecodeSession(generator: self, cache: nil, context: context)
+        }
+        return DecodeSession(generator: self, cache: try KVCache<Float>(batch: 1, capacity: capacity), context: context)
     }
 
     /// Generates up to `maxTokens` ids after `prompt`; `onToken` sees each id as it is chosen
@@ -55,8 +74,8 @@ public final class TextGenerator {
             throw LoomError(.invalidInput, "prompt", "\(prompt.count) prompt tokens + \(maxTokens) new ones exceed the context length \(config.contextLength)")
         }
         try settings.validate()
-        let cache = try KVCache<Float>(batch: 1, capacity: prompt.count + Swift.max(maxTokens, 1))
-        var logits = try step(prompt, cache: cache, context: context)
+        let session = try self.session(capacity: prompt.count + Swift.max(maxTokens, 1), context: context)
+        var logits = try session.step(prompt)
         let first = logits
         var history = prompt, out = [Int]()
         for i in 0..<maxTokens {
@@ -65,9 +84,30 @@ public final class TextGenerator {
             history.append(next)
             onToken(next)
             if (stopAtEOS && next == eosID) || i == maxTokens - 1 { break }
-            logits = try step([next], cache: cache, context: context)
+            logits = try session.step([next])
         }
         return (out, first)
+    }
+}
+
+/// One sequence being decoded by a `TextGenerator`: each `step` appends positions and returns
+/// the logits of the last one.
+public final class DecodeSession {
+    public let generator: TextGenerator
+    let cache: KVCache<Float>?
+    let context: ComputeContext
+
+    init(generator: TextGenerator, cache: KVCache<Float>?, context: ComputeContext) {
+        self.generator = generator; self.cache = cache; self.context = context
+    }
+
+    /// Runs `ids` (the next positions) and returns the vocabulary logits of the last one.
+    public func step(_ ids: [Int]) throws(LoomError) -> [Float] {
+        guard let cache else {
+            try generator.checkIDs(ids)
+            return try generator.decoder!.forward(Tensor(uncheckedShape: [1, ids.count], data: ids.map { Float($0) }), lastPosition: true).data
+        }
+        return try generator.step(ids, cache: cache, context: context)
     }
 }
 

@@ -26,7 +26,7 @@ extension LoomCommand {
         @Option(name: .long, help: "llm mode: prompt tokens.") var promptTokens: Int = 128
         @Option(name: .long, help: "llm mode: generated tokens.") var genTokens: Int = 64
         @Option(name: .long, help: "llm mode: blocks or dequantized.") var weights: String = "blocks"
-        @Option(name: .long, help: "Layer and training modes: cpu, cuda or cuda:N (training steps run device-resident when every layer can).")
+        @Option(name: .long, help: "Layer, training and llm modes: cpu, cuda or cuda:N (training steps and decoding run device-resident when every layer can).")
         var device: String = "cpu"
         @Option(name: .long, help: "Layer and training modes: the batch size (default: each mode's own).") var batch: Int?
         @OptionGroup var threadOption: ThreadOption
@@ -37,7 +37,9 @@ extension LoomCommand {
             for n in sizes where n < 1 || n > 8192 { throw LoomError(.invalidArgument, "--sizes", "sizes must be in 1...8192, got \(n)") }
             if mode == "llm" {
                 guard let m = model else { throw LoomError(.invalidArgument, "--model", "llm mode needs a GGUF model") }
-                try LLMBench.run(model: m, weights: weights, promptTokens: promptTokens, genTokens: genTokens, repeats: repeats, context: ctx)
+                let dev = try Device(parsing: device)
+                try LLMBench.run(model: m, weights: weights, promptTokens: promptTokens, genTokens: genTokens, repeats: repeats,
+                                 context: try dev.context(threads: ctx.threads), device: dev)
                 return
             }
             if mode == "gpu-math" {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Loom
 import LoomCore
+import LoomGPU
 import LoomNN
 import LoomText
 
@@ -39,6 +40,13 @@ extension LoomCommand {
                                            repetitionPenalty: repetitionPenalty, seed: seed)
             try settings.validate()
             let gen = try TextGenerator(gguf: model, weights: mode)
+            if ctx is CUDAContext {
+                if let why = gen.attachResidentGPU(ctx) {
+                    note("device: matrix products on the GPU, other operations on the host (\(why.description))")
+                } else {
+                    note("device: \(gen.decoder!.name)")
+                }
+            }
             guard let tok = gen.tokenizer else { throw LoomError(.invalidModel, model, "the file has no tokenizer") }
             let promptIDs = try gen.promptIDs(prompt, chat: chat)
             var stream = TextStream(tokenizer: tok)

@@ -10,7 +10,8 @@ import LoomNN
 /// Built for native execution (f32, f64) of networks whose every layer has device kernels:
 /// dense (with stitch and tied dense), activation, conv1d/conv2d, max/avg pooling, global average
 /// pooling, flatten/reshape, softmax (standard, temperature, masked, grid), layer and RMS norm,
-/// embedding, dropout, swiglu, parallel (every combine mode), sequential and residual blocks. Anything else is a `device` error
+/// embedding, dropout, swiglu, multi-head attention (with RoPE), parallel (every combine mode),
+/// sequential and residual blocks. Anything else is a `device` error
 /// naming the layer; `CUDAContext` still runs such networks' products on the GPU.
 public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
     public let network: Network<T>
@@ -46,10 +47,7 @@ public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
     }
 
     /// The profile as lines `seconds calls key`, slowest first.
-    public var profileLines: [String] {
-        (rt.profile ?? [:]).sorted { $0.value.seconds > $1.value.seconds }
-            .map { "\(($0.value.seconds * 1e6).rounded() / 1e3) ms  \($0.value.calls)×  \($0.key)" }
-    }
+    public var profileLines: [String] { rt.profileLines }
 
     public override var name: String { "cuda:\(rt.device.index) \(rt.device.name), resident" }
 
@@ -58,6 +56,7 @@ public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
         try network.validateInput(x)
         let p = try rt.reserve(&input, x.count)
         try x.data.withUnsafeBufferPointer { (b) throws(LoomError) in try rt.device.copyIn(b, to: p) }
+        rt.hostInput = (p, x.data)
         return try root.forward(DeviceTensor(pointer: p, shape: x.shape))
     }
 

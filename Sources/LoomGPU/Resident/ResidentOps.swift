@@ -25,6 +25,7 @@ class ResidentOp<T: LoomFloat> {
         if let l = layer as? ParallelLayer<T> { return try ParallelOp(l, rt) }
         if let l = layer as? SwiGLULayer<T> { return SwiGLUOp(l, rt) }
         if let l = layer as? EmbeddingLayer<T> { return EmbeddingOp(l, rt) }
+        if let l = layer as? AttentionLayer<T> { return AttentionOp(l, rt) }
         if let l = layer as? DropoutLayer<T> { return DropoutOp(l, rt) }
         if let l = layer as? SoftmaxLayer<T> {
             switch l.variant {
@@ -343,11 +344,23 @@ final class EmbeddingOp<T: LoomFloat>: ResidentOp<T> {
     var out: CUDABuffer?, dx: CUDABuffer?
     init(_ l: EmbeddingLayer<T>, _ rt: ResidentRuntime<T>) { layer = l; super.init(rt) }
     override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
-        _ = try layer.tokenIDs(try rt.device.copyOut(x.pointer, count: x.count, as: T.self))
+        let values = rt.hostInput.flatMap { $0.pointer == x.pointer && $0.values.count == x.count ? $0.values : nil }
+        let hostValues: [T]
+        if let v = values { hostValues = v } else { hostValues = try rt.device.copyOut(x.pointer, count: x.count, as: T.self) }
+        let tokens = try layer.tokenIDs(hostValues)
         let n = x.count * layer.dim
         let y = try rt.reserve(&out, n)
-        try rt.run("loom_embedding_forward", over: n, [.pointer(y), .pointer(x.pointer), .pointer(rt.param(layer.weightIndex)),
-                                                        .int(x.count), .int(layer.dim)])
+        if let w = rt.quantized[layer.weightIndex] {
+            // A GGUF block table: the rows dequantized on the host (exactly, as the CPU layer), then uploaded.
+            var rows = [Float](repeating: 0, count: n)
+            rows.withUnsafeMutableBufferPointer { p in
+                for (r, id) in tokens.enumerated() { w.matrix.dequantizeRow(id, into: UnsafeMutableBufferPointer(rebasing: p[(r * layer.dim)...])) }
+            }
+            try rows.withUnsafeBufferPointer { (b) throws(LoomError) in try rt.device.copyIn(b, to: y) }
+        } else {
+            try rt.run("loom_embedding_forward", over: n, [.pointer(y), .pointer(x.pointer), .pointer(rt.param(layer.weightIndex)),
+                                                            .int(x.count), .int(layer.dim)])
+        }
         ids = x
         return DeviceTensor(pointer: y, shape: x.shape + [layer.dim])
     }
@@ -535,12 +548,6 @@ final class ParallelOp<T: LoomFloat>: ResidentOp<T> {
 /// `Projection`'s three products on the device: forward from the bias (or +0), the parameter
 /// gradients, and the input gradient (optionally continuing an earlier chain).
 extension ResidentRuntime {
-    func project(_ x: CUdeviceptr, rows: Int, inF: Int, weight: Int, bias: Int?, outF: Int, into y: CUdeviceptr) throws(LoomError) {
-        if let bi = bias { try run("loom_fill_rows", over: rows * outF, [.pointer(y), .pointer(param(bi)), .int(rows), .int(outF)]) }
-        try gemm(GemmKernel.Shape(m: rows, n: outF, k: inF, rsA: inF, csA: 1, rsB: 1, csB: inF, ldc: outF, accumulate: bias != nil),
-                 a: x, b: param(weight), c: y)
-    }
-
     func projectionGrads(_ g: CUdeviceptr, rows: Int, outF: Int, x: CUdeviceptr, inF: Int, weight: Int, bias: Int?) throws(LoomError) {
         try gemm(GemmKernel.Shape(m: outF, n: inF, k: rows, rsA: 1, csA: outF, rsB: inF, csB: 1, ldc: inF, accumulate: true),
                  a: g, b: x, c: grad(weight))
@@ -569,8 +576,9 @@ final class SwiGLUOp<T: LoomFloat>: ResidentOp<T> {
     override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
         let l = layer, rows = x.count / l.inFeatures, n = rows * l.hidden
         let gp = try rt.reserve(&g, n), up = try rt.reserve(&u, n), hp = try rt.reserve(&h, n)
-        try rt.project(x.pointer, rows: rows, inF: l.inFeatures, weight: l.gateW, bias: l.gateB, outF: l.hidden, into: gp)
-        try rt.project(x.pointer, rows: rows, inF: l.inFeatures, weight: l.upW, bias: l.upB, outF: l.hidden, into: up)
+        let a = try rt.activations(x.pointer, rows: rows, cols: l.inFeatures, for: [l.gateW, l.upW])
+        try rt.project(x.pointer, rows: rows, inF: l.inFeatures, weight: l.gateW, bias: l.gateB, outF: l.hidden, into: gp, activations: a)
+        try rt.project(x.pointer, rows: rows, inF: l.inFeatures, weight: l.upW, bias: l.upB, outF: l.hidden, into: up, activations: a)
         try rt.run(gated, n: n, inputs: [gp, up], outputs: [hp])
         let y = try rt.reserve(&out, rows * l.units)
         try rt.project(hp, rows: rows, inF: l.hidden, weight: l.downW, bias: l.downB, outF: l.units, into: y)

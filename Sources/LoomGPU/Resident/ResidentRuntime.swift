@@ -28,8 +28,22 @@ final class ResidentRuntime<T: LoomFloat> {
     /// (products by shape): `loom bench … --device cuda` prints it with LOOM_GPU_PROFILE=1.
     var profile: [String: (seconds: Double, calls: Int)]? = nil
     private let layerSource: String
+    /// GGUF block matrices (`ParameterStore.external`) copied to the device, by parameter index.
+    let quantized: [Int: QuantizedWeight]
+    private var quantizedKernels: [String: KernelHandle] = [:]
+    /// The 8-bit activation blocks of the last `quantize`.
+    var codes: CUDABuffer?, scales: CUDABuffer?, sums: CUDABuffer?
+    /// Incremental decoding (`ResidentDecoder`): the first new position and the cache's capacity;
+    /// nil for full sequences.
+    var sequence: (start: Int, capacity: Int)? = nil
+    /// The network input as uploaded, with its host values (the embedding checks ids without a
+    /// download).
+    var hostInput: (pointer: CUdeviceptr, values: [T])? = nil
+    var ropeKey: (first: Int, count: Int, headDim: Int, base: Double, interleaved: Bool)? = nil
+    var rope: CUDABuffer?
 
-    init(device: CUDADevice, store: ParameterStore<T>, seed: UInt64) throws(LoomError) {
+    /// `gradients` false: inference only (no gradient arena).
+    init(device: CUDADevice, store: ParameterStore<T>, seed: UInt64, gradients: Bool = true) throws(LoomError) {
         self.device = device
         self.seed = seed
         element = T.self == Double.self ? .f64 : .f32
@@ -38,7 +52,14 @@ final class ResidentRuntime<T: LoomFloat> {
         for v in store.values { offs.append(offs.last! + v.count) }
         offsets = offs
         params = try CUDABuffer(device, bytes: offs.last! * MemoryLayout<T>.stride)
-        grads = try CUDABuffer(device, bytes: offs.last! * MemoryLayout<T>.stride)
+        grads = try CUDABuffer(device, bytes: gradients ? offs.last! * MemoryLayout<T>.stride : 0)
+        var q = [Int: QuantizedWeight]()
+        for (i, m) in store.external.enumerated() {
+            guard let m else { continue }
+            guard T.self == Float.self else { throw LoomError(.device, store.names[i], "GGUF block weights multiply f32 activations only") }
+            q[i] = try QuantizedWeight(m, device)
+        }
+        quantized = q
         try upload(store)
     }
 
@@ -52,6 +73,14 @@ final class ResidentRuntime<T: LoomFloat> {
         for i in 0..<store.count {
             try store.values[i].data.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: param(i)) }
         }
+    }
+
+    /// A kernel of `QuantizedKernels` by name.
+    func quantizedKernel(_ name: String) -> KernelHandle {
+        if let k = quantizedKernels[name] { return k }
+        let k = KernelHandle(source: QuantizedKernels.source, name: name)
+        quantizedKernels[name] = k
+        return k
     }
 
     /// A kernel of `LayerKernels` by name.
@@ -84,6 +113,12 @@ final class ResidentRuntime<T: LoomFloat> {
         try device.synchronize()
         let e = profile![key] ?? (0, 0)
         profile![key] = (e.seconds + ResidentRuntime.now() - t0, e.calls + 1)
+    }
+
+    /// The profile as lines `ms calls key`, slowest first.
+    var profileLines: [String] {
+        (profile ?? [:]).sorted { $0.value.seconds > $1.value.seconds }
+            .map { "\(($0.value.seconds * 1e6).rounded() / 1e3) ms  \($0.value.calls)×  \($0.key)" }
     }
 
     static func now() -> Double {

@@ -21,10 +21,20 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
     public let dModel: Int, heads: Int, kvHeads: Int, headDim: Int
     public let causal: Bool
     public let rope: RoPESpec?
-    let qW: Int, qB: Int?, kW: Int, kB: Int?, vW: Int, vB: Int?, oW: Int, oB: Int?
-    var qWidth: Int { heads * headDim }
-    var kvWidth: Int { kvHeads * headDim }
-    var scale: T { T(1.0 / Double(headDim).squareRoot()) }
+    /// Parameter indices of the four projections' weights and biases.
+    public let qW: Int, qB: Int?, kW: Int, kB: Int?, vW: Int, vB: Int?, oW: Int, oB: Int?
+    public var qWidth: Int { heads * headDim }
+    public var kvWidth: Int { kvHeads * headDim }
+    /// `T(1/√D)`, the factor of every score.
+    public var scale: T { T(1.0 / Double(headDim).squareRoot()) }
+
+    /// The RoPE table of `positions` (row r: position lowerBound + r; `headDim/2` pairs each), and
+    /// whether pairs are interleaved; nil without RoPE. The values `rotate` uses.
+    public func rotaryTable(positions: Range<Int>) -> (cos: [T], sin: [T], interleaved: Bool)? {
+        guard let r = rope else { return nil }
+        let t = RoPETable<T>(r, headDim: headDim, positions: positions)
+        return (t.cos, t.sin, t.interleaved)
+    }
 
     public init(path: String, name: String, id: Int, inputShape: [Int], heads: Int, kvHeads: Int, headDim: Int,
                 causal: Bool, bias: Bool, rope: RoPESpec?, params: ParameterStore<T>, seed: UInt64) {

@@ -64,7 +64,7 @@ public final class SequenceOptions<T: LoomFloat> {
 
 extension Network {
     /// Checks `[batch, n] + inputShape[1...]` (any sequence length n ≥ 1) with finite values.
-    func validateSequenceInput(_ x: Tensor<T>) throws(LoomError) {
+    public func validateSequenceInput(_ x: Tensor<T>) throws(LoomError) {
         guard x.rank == inputShape.count + 1, x.rank >= 2, Array(x.shape.dropFirst(2)) == Array(inputShape.dropFirst()),
               x.batch > 0, x.shape[1] > 0 else {
             throw LoomError(.shapeMismatch, "input", "expected [batch, positions\(inputShape.dropFirst().map { ", \($0)" }.joined())], got \(Tensor<T>.describe(x.shape))")
