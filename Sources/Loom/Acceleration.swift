@@ -25,7 +25,7 @@ extension Trainer {
 extension TextGenerator {
     /// When `context` computes on a GPU (`--device cuda`), decodes there: the model's weights (GGUF
     /// blocks byte for byte, or f32) and the KV cache resident on the device, every layer a device
-    /// kernel (`ResidentDecoder`), the same tokens and logits as the CPU. Returns nil when it did,
+    /// kernel (`ResidentInference`), the same tokens and logits as the CPU. Returns nil when it did,
     /// otherwise why not (the CPU path is then used).
     @discardableResult
     public func attachResidentGPU(_ context: ComputeContext) -> LoomError? {
@@ -33,7 +33,25 @@ extension TextGenerator {
             return LoomError(.device, "context", "the generator computes on the CPU")
         }
         do throws(LoomError) {
-            decoder = try ResidentDecoder(network, device: cuda.device, capacity: config.contextLength)
+            decoder = try ResidentInference(network, device: cuda.device, capacity: config.contextLength)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
+
+extension SentenceEncoder {
+    /// When `context` computes on a GPU, embeds there: the encoder's weights resident on the device,
+    /// every layer a device kernel (`ResidentInference`), the same bits as the CPU. Returns nil when it
+    /// did, otherwise why not (the CPU path is then used).
+    @discardableResult
+    public func attachResidentGPU(_ context: ComputeContext) -> LoomError? {
+        guard let cuda = context as? CUDAContext else {
+            return LoomError(.device, "context", "the encoder computes on the CPU")
+        }
+        do throws(LoomError) {
+            resident = try ResidentInference(network, device: cuda.device, capacity: 1)
             return nil
         } catch {
             return error

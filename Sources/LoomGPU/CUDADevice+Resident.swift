@@ -109,16 +109,19 @@ extension CUDADevice {
         try launch(kernel, blocks: (blocks(for: n), 1), threads: 256, args)
     }
 
-    public func launch(_ kernel: KernelHandle, blocks: (x: Int, y: Int), threads: Int, _ args: [KernelArgument]) throws(LoomError) {
+    /// Launches `kernel` on a grid of `blocks`, with `sharedBytes` of dynamic shared memory per block.
+    public func launch(_ kernel: KernelHandle, blocks: (x: Int, y: Int), threads: Int, sharedBytes: Int = 0,
+                       _ args: [KernelArgument]) throws(LoomError) {
         try withContext { () throws(LoomError) in
             if kernel.function == nil { kernel.function = try function(kernel.source, kernel.name) }
-            try launchHeld(kernel.function!, blocks: blocks, threads: threads, args)
+            try launchHeld(kernel.function!, blocks: blocks, threads: threads, sharedBytes: sharedBytes, args)
         }
     }
 
     /// Launches a resolved function with by-value arguments; the caller holds the context
     /// (`withContext`).
-    func launchHeld(_ f: OpaquePointer, blocks: (x: Int, y: Int), threads: Int, _ args: [KernelArgument]) throws(LoomError) {
+    func launchHeld(_ f: OpaquePointer, blocks: (x: Int, y: Int), threads: Int, sharedBytes: Int = 0,
+                    _ args: [KernelArgument]) throws(LoomError) {
         // Each argument's bytes in its own 8-byte slot; the driver reads each by its size.
         let storage = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, args.count) * 8, alignment: 8)
         defer { storage.deallocate() }
@@ -135,7 +138,7 @@ extension CUDADevice {
             params.append(slot)
         }
         let r = params.withUnsafeMutableBufferPointer {
-            driver.cuLaunchKernel(f, UInt32(blocks.x), UInt32(blocks.y), 1, UInt32(threads), 1, 1, 0, nil, $0.baseAddress, nil)
+            driver.cuLaunchKernel(f, UInt32(blocks.x), UInt32(blocks.y), 1, UInt32(threads), 1, 1, UInt32(sharedBytes), nil, $0.baseAddress, nil)
         }
         try driver.check(r, "cuLaunchKernel")
     }

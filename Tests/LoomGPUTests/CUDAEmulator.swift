@@ -48,6 +48,8 @@ using std::isnan; using std::rint; using std::trunc; using std::fabs;
 #define __launch_bounds__(n)
 #define __restrict__ __restrict
 #define __shared__ static
+// Dynamic shared memory: a static array per kernel, shared by the block's threads (as __shared__).
+#define LOOM_DYNAMIC_SHARED(type, name) static type name[16384]
 #define __align__(n) __attribute__((aligned(n)))
 struct dim3 { unsigned x = 1, y = 1, z = 1; };
 thread_local dim3 threadIdx, blockIdx;

@@ -138,33 +138,37 @@ final class LayerKernelEmulationTests: XCTestCase {
     }
 
     func testNormsEqualTheLayer() throws {
-        for rms in [false, true] {
-            let spec = NetworkSpec(name: "n", dtype: .f32, seed: 1, inputShape: [9],
-                                   layers: [rms ? .rmsNorm(epsilon: 1e-6, affine: true) : .layerNorm(epsilon: 1e-5, affine: true)])
-            let net = try Network<Float>(spec)
-            randomize(net)
-            let x: Tensor<Float> = Init.uniform([6, 9], bound: 3, seed: 5, name: "x")
-            let dy: Tensor<Float> = Init.uniform([6, 9], bound: 1, seed: 6, name: "dy")
-            let pass = net.trainingPass(context: SerialContext(), step: 0)
-            let y = try net.forward(x, pass: pass)
-            let dx = net.backward(dy, pass: pass)
-            let w = net.params.values[0].data, b = rms ? [] : net.params.values[1].data
-            let out = try chain("""
-                loom_norm_forward(y, xhat, rstd, x, w, \(rms ? "nullptr" : "b"), 6, 9, \(rms ? 1 : 0), (float)eps);
-                __syncthreads();
-                loom_norm_backward(dx, dy, xhat, rstd, w, 6, 9, \(rms ? 1 : 0));
-                loom_column_dots(dw, dy, xhat, 6, 9);
-                loom_column_sums(db, dy, 6, 9);
-                """, [.output(bytes: 216), .output(bytes: 216), .output(bytes: 24), .input(CUDAEmulator.bytes(x.data)),
-                      .input(CUDAEmulator.bytes(w)), .input(CUDAEmulator.bytes(b.isEmpty ? [Float(0)] : b)),
-                      .float(Float(rms ? 1e-6 : 1e-5)), .output(bytes: 216), .input(CUDAEmulator.bytes(dy.data)),
-                      .output(bytes: 36), .output(bytes: 36)],
-                signature: "float* y, float* xhat, float* rstd, const float* x, const float* w, const float* b, float eps, float* dx, const float* dy, float* dw, float* db")
-            guard out.count == 6 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
-            XCTAssertEqual(bits(floats(out[0])), bits(y.data), "norm y (rms \(rms))")
-            XCTAssertEqual(bits(floats(out[3])), bits(dx.data), "norm dx (rms \(rms))")
-            XCTAssertEqual(bits(floats(out[4])), bits(net.params.grads[0].data), "norm dw (rms \(rms))")
-            if !rms { XCTAssertEqual(bits(floats(out[5])), bits(net.params.grads[1].data), "norm db") }
+        // 9 features (one partial stage), and 600 (three stages of the warp's 256-value staging).
+        for (rows, f) in [(6, 9), (3, 600)] {
+            for rms in [false, true] {
+                let spec = NetworkSpec(name: "n", dtype: .f32, seed: 1, inputShape: [f],
+                                       layers: [rms ? .rmsNorm(epsilon: 1e-6, affine: true) : .layerNorm(epsilon: 1e-5, affine: true)])
+                let net = try Network<Float>(spec)
+                randomize(net)
+                let x: Tensor<Float> = Init.uniform([rows, f], bound: 3, seed: 5, name: "x")
+                let dy: Tensor<Float> = Init.uniform([rows, f], bound: 1, seed: 6, name: "dy")
+                let pass = net.trainingPass(context: SerialContext(), step: 0)
+                let y = try net.forward(x, pass: pass)
+                let dx = net.backward(dy, pass: pass)
+                let w = net.params.values[0].data, b = rms ? [] : net.params.values[1].data
+                let n = rows * f * 4
+                let out = try chain("""
+                    loom_norm_forward(y, xhat, rstd, x, w, \(rms ? "nullptr" : "b"), \(rows), \(f), \(rms ? 1 : 0), (float)eps);
+                    __syncthreads();
+                    loom_norm_backward(dx, dy, xhat, rstd, w, \(rows), \(f), \(rms ? 1 : 0));
+                    loom_column_dots(dw, dy, xhat, \(rows), \(f));
+                    loom_column_sums(db, dy, \(rows), \(f));
+                    """, [.output(bytes: n), .output(bytes: n), .output(bytes: rows * 4), .input(CUDAEmulator.bytes(x.data)),
+                          .input(CUDAEmulator.bytes(w)), .input(CUDAEmulator.bytes(b.isEmpty ? [Float(0)] : b)),
+                          .float(Float(rms ? 1e-6 : 1e-5)), .output(bytes: n), .input(CUDAEmulator.bytes(dy.data)),
+                          .output(bytes: f * 4), .output(bytes: f * 4)],
+                    signature: "float* y, float* xhat, float* rstd, const float* x, const float* w, const float* b, float eps, float* dx, const float* dy, float* dw, float* db")
+                guard out.count == 6 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
+                XCTAssertEqual(bits(floats(out[0])), bits(y.data), "norm y (rms \(rms), \(f) features)")
+                XCTAssertEqual(bits(floats(out[3])), bits(dx.data), "norm dx (rms \(rms), \(f) features)")
+                XCTAssertEqual(bits(floats(out[4])), bits(net.params.grads[0].data), "norm dw (rms \(rms), \(f) features)")
+                if !rms { XCTAssertEqual(bits(floats(out[5])), bits(net.params.grads[1].data), "norm db (\(f) features)") }
+            }
         }
     }
 

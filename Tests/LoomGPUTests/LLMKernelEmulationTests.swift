@@ -98,79 +98,88 @@ final class LLMKernelEmulationTests: XCTestCase {
         return try CUDAEmulator.run(source, [CUDAEmulator.Job(kernel: "chain", grid: (1, 1), threads: threads, arguments: args)]).first ?? []
     }
 
+    // 4 heads of 16 values over 2 kv heads: q is 64 wide, k and v 32.
+    static let (heads, kvHeads, headDim, qw, kvw) = (4, 2, 16, 64, 32)
+
     func attentionNetwork(positions: Int) throws -> (Network<Float>, AttentionLayer<Float>) {
         let spec = NetworkSpec(name: "a", dtype: .f32, seed: 3, inputShape: [positions, 12], layers: [
-            .multiHeadAttention(AttentionSpec(numHeads: 4, numKVHeads: 2, headDim: 4, causal: true, bias: false,
-                                              rope: RoPESpec(layout: .interleaved, base: 10000)))])
+            .multiHeadAttention(AttentionSpec(numHeads: Self.heads, numKVHeads: Self.kvHeads, headDim: Self.headDim, causal: true,
+                                              bias: false, rope: RoPESpec(layout: .interleaved, base: 10000)))])
         let net = try Network<Float>(spec)
         return (net, net.root.layers[0] as! AttentionLayer<Float>)
     }
 
+    func qkv(_ x: [Float], _ net: Network<Float>, _ l: AttentionLayer<Float>) -> [[Float]] {
+        let rows = x.count / 12, w = net.params.values
+        return [project(x, rows: rows, inF: 12, w[l.qW].data, outF: Self.qw), project(x, rows: rows, inF: 12, w[l.kW].data, outF: Self.kvw),
+                project(x, rows: rows, inF: 12, w[l.vW].data, outF: Self.kvw)]
+    }
+
+    /// Prefill of 11 positions (scores in shared memory, keys staged 12 at a time) then 6 more
+    /// (scores in device memory, 32 at a time) through the cache: every unrolled and tail path.
     func testAttentionPrefillThenDecodeEqualsTheCPUCache() throws {
-        let (net, l) = try attentionNetwork(positions: 4)
-        let w = net.params.values
-        let x1: Tensor<Float> = Init.uniform([2, 4, 12], bound: 2, seed: 5, name: "x1")
-        let x2: Tensor<Float> = Init.uniform([2, 2, 12], bound: 2, seed: 6, name: "x2")
-        let cache = try KVCache<Float>(batch: 2, capacity: 6)
+        let (n1, n2, cap) = (11, 6, 17)
+        let (h, kv, d, qw, kvw) = (Self.heads, Self.kvHeads, Self.headDim, Self.qw, Self.kvw)
+        let (net, l) = try attentionNetwork(positions: n1)
+        let x1: Tensor<Float> = Init.uniform([2, n1, 12], bound: 2, seed: 5, name: "x1")
+        let x2: Tensor<Float> = Init.uniform([2, n2, 12], bound: 2, seed: 6, name: "x2")
+        let cache = try KVCache<Float>(batch: 2, capacity: cap)
         let y1 = try net.forward(x1, cache: cache), y2 = try net.forward(x2, cache: cache)
-        func qkv(_ x: Tensor<Float>) -> [[Float]] {
-            let rows = x.count / 12
-            return [project(x.data, rows: rows, inF: 12, w[l.qW].data, outF: 16), project(x.data, rows: rows, inF: 12, w[l.kW].data, outF: 8),
-                    project(x.data, rows: rows, inF: 12, w[l.vW].data, outF: 8)]
-        }
-        let a1 = qkv(x1), a2 = qkv(x2)
-        let t1 = l.rotaryTable(positions: 0..<4)!, t2 = l.rotaryTable(positions: 4..<6)!
+        let a1 = qkv(x1.data, net, l), a2 = qkv(x2.data, net, l)
+        let t1 = l.rotaryTable(positions: 0..<n1)!, t2 = l.rotaryTable(positions: n1..<cap)!
         let scale = "__int_as_float(0x\(String(l.scale.bitPattern, radix: 16))u)"
         let out = try chain("""
-            loom_rope(q1, c1, s1, 8, 4, 4, 4, 1, 0); loom_rope(k1, c1, s1, 8, 4, 2, 4, 1, 0); __syncthreads();
-            loom_kv_append(K, V, k1, v1, 2, 4, 6, 0, 8); __syncthreads();
-            loom_attention_forward(o1, sc, nullptr, q1, K, V, nullptr, 2, 4, 4, 2, 4, 48, 0, 1, 4, \(scale)); __syncthreads();
-            loom_rope(q2, c2, s2, 4, 2, 4, 4, 1, 0); loom_rope(k2, c2, s2, 4, 2, 2, 4, 1, 0); __syncthreads();
-            loom_kv_append(K, V, k2, v2, 2, 2, 6, 4, 8); __syncthreads();
-            loom_attention_forward(o2, sc, nullptr, q2, K, V, nullptr, 2, 2, 4, 2, 4, 48, 4, 1, 6, \(scale));
+            loom_rope(q1, c1, s1, \(2 * n1), \(n1), \(h), \(d), 1, 0); loom_rope(k1, c1, s1, \(2 * n1), \(n1), \(kv), \(d), 1, 0); __syncthreads();
+            loom_kv_append(K, V, k1, v1, 2, \(n1), \(cap), 0, \(kvw)); __syncthreads();
+            loom_attention_forward(o1, nullptr, nullptr, q1, K, V, nullptr, 2, \(n1), \(h), \(h / kv), \(d), \(cap * kvw), 0, 1, \(n1), 12, \(scale)); __syncthreads();
+            loom_rope(q2, c2, s2, \(2 * n2), \(n2), \(h), \(d), 1, 0); loom_rope(k2, c2, s2, \(2 * n2), \(n2), \(kv), \(d), 1, 0); __syncthreads();
+            loom_kv_append(K, V, k2, v2, 2, \(n2), \(cap), \(n1), \(kvw)); __syncthreads();
+            loom_attention_forward(o2, sc, nullptr, q2, K, V, nullptr, 2, \(n2), \(h), \(h / kv), \(d), \(cap * kvw), \(n1), 1, \(cap), 32, \(scale));
             """, threads: 64,
-            [.output(bytes: 8 * 16 * 4), .output(bytes: 4 * 16 * 4), .output(bytes: 2 * 6 * 8 * 4), .output(bytes: 2 * 6 * 8 * 4),
-             .output(bytes: 128 * 4)] + (a1 + a2).map { .input(CUDAEmulator.bytes($0)) }
+            [.output(bytes: 2 * n1 * qw * 4), .output(bytes: 2 * n2 * qw * 4), .output(bytes: 2 * cap * kvw * 4), .output(bytes: 2 * cap * kvw * 4),
+             .output(bytes: 2 * n2 * h * cap * 4)] + (a1 + a2).map { .input(CUDAEmulator.bytes($0)) }
                 + [t1.cos, t1.sin, t2.cos, t2.sin].map { .input(CUDAEmulator.bytes($0)) },
             signature: "float* o1, float* o2, float* K, float* V, float* sc, float* q1, float* k1, float* v1, float* q2, float* k2, float* v2, "
                 + "const float* c1, const float* s1, const float* c2, const float* s2")
         guard out.count == 5 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
-        XCTAssertEqual(bits(project(floats(out[0]), rows: 8, inF: 16, w[l.oW].data, outF: 12)), bits(y1.data), "prefill")
-        XCTAssertEqual(bits(project(floats(out[1]), rows: 4, inF: 16, w[l.oW].data, outF: 12)), bits(y2.data), "decode through the cache")
+        let wo = net.params.values[l.oW].data
+        XCTAssertEqual(bits(project(floats(out[0]), rows: 2 * n1, inF: qw, wo, outF: 12)), bits(y1.data), "prefill")
+        XCTAssertEqual(bits(project(floats(out[1]), rows: 2 * n2, inF: qw, wo, outF: 12)), bits(y2.data), "decode through the cache")
         XCTAssertNotEqual(bits(Array(y1.data[0..<12])), bits(Array(y1.data[12..<24])), "positions differ")
     }
 
     func testAttentionTrainingBackwardEqualsTheLayer() throws {
-        let (net, l) = try attentionNetwork(positions: 5)
+        let n = 10, rows = 2 * n
+        let (h, kv, d, qw, kvw) = (Self.heads, Self.kvHeads, Self.headDim, Self.qw, Self.kvw)
+        let (net, l) = try attentionNetwork(positions: n)
         let w = net.params.values
-        let x: Tensor<Float> = Init.uniform([2, 5, 12], bound: 2, seed: 7, name: "x")
-        let dy: Tensor<Float> = Init.uniform([2, 5, 12], bound: 1, seed: 8, name: "dy")
+        let x: Tensor<Float> = Init.uniform([2, n, 12], bound: 2, seed: 7, name: "x")
+        let dy: Tensor<Float> = Init.uniform([2, n, 12], bound: 1, seed: 8, name: "dy")
         let pass = net.trainingPass(context: SerialContext(), step: 0)
         let y = try net.forward(x, pass: pass)
         let dx = net.backward(dy, pass: pass)
-        let rows = 10
-        let q = project(x.data, rows: rows, inF: 12, w[l.qW].data, outF: 16), k = project(x.data, rows: rows, inF: 12, w[l.kW].data, outF: 8)
-        let v = project(x.data, rows: rows, inF: 12, w[l.vW].data, outF: 8)
+        let a = qkv(x.data, net, l)
         // dO = dy·Wo (a chain over the output features from +0).
-        var dO = [Float](repeating: 0, count: rows * 16)
-        for r in 0..<rows { for i in 0..<16 { for o in 0..<12 { dO[r * 16 + i] = dO[r * 16 + i].addingProduct(dy.data[r * 12 + o], w[l.oW].data[o * 16 + i]) } } }
-        let t = l.rotaryTable(positions: 0..<5)!
+        var dO = [Float](repeating: 0, count: rows * qw)
+        for r in 0..<rows { for i in 0..<qw { for o in 0..<12 { dO[r * qw + i] = dO[r * qw + i].addingProduct(dy.data[r * 12 + o], w[l.oW].data[o * qw + i]) } } }
+        let t = l.rotaryTable(positions: 0..<n)!
         let scale = "__int_as_float(0x\(String(l.scale.bitPattern, radix: 16))u)"
+        let g = h / kv
         let out = try chain("""
-            loom_rope(q, c, s, 10, 5, 4, 4, 1, 0); loom_rope(k, c, s, 10, 5, 2, 4, 1, 0); __syncthreads();
-            loom_attention_forward(o, sc, p, q, k, v, nullptr, 2, 5, 4, 2, 4, 40, 0, 1, 5, \(scale)); __syncthreads();
-            loom_attention_backward_queries(dq, ds, q, k, v, p, dO, 2, 5, 4, 2, 4, 1, \(scale)); __syncthreads();
-            loom_attention_backward_keys(dk, dv, q, p, ds, dO, 2, 5, 4, 2, 4, 1, \(scale)); __syncthreads();
-            loom_rope(dq, c, s, 10, 5, 4, 4, 1, 1); loom_rope(dk, c, s, 10, 5, 2, 4, 1, 1);
+            loom_rope(q, c, s, \(rows), \(n), \(h), \(d), 1, 0); loom_rope(k, c, s, \(rows), \(n), \(kv), \(d), 1, 0); __syncthreads();
+            loom_attention_forward(o, sc, p, q, k, v, nullptr, 2, \(n), \(h), \(g), \(d), \(n * kvw), 0, 1, \(n), 4, \(scale)); __syncthreads();
+            loom_attention_backward_queries(dq, ds, q, k, v, p, dO, 2, \(n), \(h), \(g), \(d), 1, \(scale)); __syncthreads();
+            loom_attention_backward_keys(dk, dv, q, p, ds, dO, 2, \(n), \(h), \(g), \(d), 1, \(scale)); __syncthreads();
+            loom_rope(dq, c, s, \(rows), \(n), \(h), \(d), 1, 1); loom_rope(dk, c, s, \(rows), \(n), \(kv), \(d), 1, 1);
             """, threads: 64,
-            [.output(bytes: rows * 16 * 4), .output(bytes: rows * 16 * 4), .output(bytes: rows * 8 * 4), .output(bytes: rows * 8 * 4),
-             .output(bytes: 2 * 4 * 25 * 4), .output(bytes: 2 * 4 * 25 * 4), .output(bytes: 40 * 5 * 4)]
-                + [q, k, v, dO, t.cos, t.sin].map { .input(CUDAEmulator.bytes($0)) },
+            [.output(bytes: rows * qw * 4), .output(bytes: rows * qw * 4), .output(bytes: rows * kvw * 4), .output(bytes: rows * kvw * 4),
+             .output(bytes: 2 * h * n * n * 4), .output(bytes: 2 * h * n * n * 4), .output(bytes: rows * h * n * 4)]
+                + (a + [dO, t.cos, t.sin]).map { .input(CUDAEmulator.bytes($0)) },
             signature: "float* o, float* dq, float* dk, float* dv, float* p, float* ds, float* sc, float* q, float* k, float* v, const float* dO, "
                 + "const float* c, const float* s")
         guard out.count == 7 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
         let o = floats(out[0]), dq = floats(out[1]), dk = floats(out[2]), dv = floats(out[3])
-        XCTAssertEqual(bits(project(o, rows: rows, inF: 16, w[l.oW].data, outF: 12)), bits(y.data), "forward")
+        XCTAssertEqual(bits(project(o, rows: rows, inF: qw, w[l.oW].data, outF: 12)), bits(y.data), "forward")
         // Parameter gradients: dW[o, i] = fma chain over rows of g[r, o]·input[r, i].
         func weightGrad(_ g: [Float], _ outF: Int, _ input: [Float], _ inF: Int) -> [Float] {
             var d = [Float](repeating: 0, count: outF * inF)
@@ -178,15 +187,67 @@ final class LLMKernelEmulationTests: XCTestCase {
             return d
         }
         let grads = net.params.grads
-        XCTAssertEqual(bits(weightGrad(dy.data, 12, o, 16)), bits(grads[l.oW].data), "dWo")
-        XCTAssertEqual(bits(weightGrad(dq, 16, x.data, 12)), bits(grads[l.qW].data), "dWq")
-        XCTAssertEqual(bits(weightGrad(dk, 8, x.data, 12)), bits(grads[l.kW].data), "dWk")
-        XCTAssertEqual(bits(weightGrad(dv, 8, x.data, 12)), bits(grads[l.vW].data), "dWv")
+        XCTAssertEqual(bits(weightGrad(dy.data, 12, o, qw)), bits(grads[l.oW].data), "dWo")
+        XCTAssertEqual(bits(weightGrad(dq, qw, x.data, 12)), bits(grads[l.qW].data), "dWq")
+        XCTAssertEqual(bits(weightGrad(dk, kvw, x.data, 12)), bits(grads[l.kW].data), "dWk")
+        XCTAssertEqual(bits(weightGrad(dv, kvw, x.data, 12)), bits(grads[l.vW].data), "dWv")
         // dx: one chain over the q, then k, then v projection's outputs.
-        var d = [Float](repeating: 0, count: rows * 12)
-        for (g, width, wi) in [(dq, 16, l.qW), (dk, 8, l.kW), (dv, 8, l.vW)] {
-            for r in 0..<rows { for i in 0..<12 { for o2 in 0..<width { d[r * 12 + i] = d[r * 12 + i].addingProduct(g[r * width + o2], w[wi].data[o2 * 12 + i]) } } }
+        var dxs = [Float](repeating: 0, count: rows * 12)
+        for (gr, width, wi) in [(dq, qw, l.qW), (dk, kvw, l.kW), (dv, kvw, l.vW)] {
+            for r in 0..<rows { for i in 0..<12 { for o2 in 0..<width { dxs[r * 12 + i] = dxs[r * 12 + i].addingProduct(gr[r * width + o2], w[wi].data[o2 * 12 + i]) } } }
         }
-        XCTAssertEqual(bits(d), bits(dx.data), "dx")
+        XCTAssertEqual(bits(dxs), bits(dx.data), "dx")
+    }
+
+    /// A padding mask (`Network.forward(_:validLengths:)`), non-causal attention with biases: row b
+    /// sees keys 0..<valid[b]; then `position_embedding` and `bias` forward and backward.
+    func testPaddedAttentionAndTableRowsEqualTheCPU() throws {
+        let n = 9, (h, kv, d, qw, kvw) = (Self.heads, Self.kvHeads, Self.headDim, Self.qw, Self.kvw)
+        let spec = NetworkSpec(name: "p", dtype: .f32, seed: 4, inputShape: [n, 12], layers: [
+            .multiHeadAttention(AttentionSpec(numHeads: h, numKVHeads: kv, headDim: d, causal: false, bias: true, rope: nil))])
+        let net = try Network<Float>(spec)
+        let l = net.root.layers[0] as! AttentionLayer<Float>
+        let x: Tensor<Float> = Init.uniform([2, n, 12], bound: 2, seed: 9, name: "x")
+        let valid = [4, 9]
+        let y = try net.forward(x, validLengths: valid)
+        let w = net.params.values
+        func proj(_ wi: Int, _ bi: Int?, _ outF: Int) -> [Float] {
+            let b = w[bi!].data
+            return project(x.data, rows: 2 * n, inF: 12, w[wi].data, outF: outF, onto: (0..<(2 * n)).flatMap { _ in b })
+        }
+        let q = proj(l.qW, l.qB, qw), k = proj(l.kW, l.kB, kvw), v = proj(l.vW, l.vB, kvw)
+        let scale = "__int_as_float(0x\(String(l.scale.bitPattern, radix: 16))u)"
+        // Position embedding then bias on a [2, 5, 6] input, and their gradients.
+        let spec2 = NetworkSpec(name: "t", dtype: .f32, seed: 5, inputShape: [5, 6], layers: [.positionEmbedding(maxPositions: 7), .bias])
+        let net2 = try Network<Float>(spec2)
+        net2.params.values[1] = Init.uniform([6], bound: 1, seed: 3, name: "b")
+        let x2: Tensor<Float> = Init.uniform([2, 5, 6], bound: 2, seed: 10, name: "x2")
+        let g2: Tensor<Float> = Init.uniform([2, 5, 6], bound: 1, seed: 11, name: "g2")
+        let pass = net2.trainingPass(context: SerialContext(), step: 0)
+        let y2 = try net2.forward(x2, pass: pass)
+        _ = net2.backward(g2, pass: pass)
+        let out = try chain("""
+            loom_attention_forward(o, nullptr, nullptr, q, k, v, valid, 2, \(n), \(h), \(h / kv), \(d), \(n * kvw), 0, 0, \(n), 5, \(scale));
+            loom_add_table_rows(t1, x2, P, 10, 5, 0, 6); __syncthreads();
+            loom_add_table_rows(y2, t1, b, 10, 1, 0, 6);
+            loom_position_grads(dP, g2, 2, 5, 0, 6);
+            loom_column_sums(db, g2, 10, 6);
+            """, threads: 64,
+            [.output(bytes: 2 * n * qw * 4), .input(CUDAEmulator.bytes(q)), .input(CUDAEmulator.bytes(k)), .input(CUDAEmulator.bytes(v)),
+             .input(CUDAEmulator.bytes(valid.map { Int32($0) })), .output(bytes: 240), .output(bytes: 240), .input(CUDAEmulator.bytes(x2.data)),
+             .input(CUDAEmulator.bytes(net2.params.values[0].data)), .input(CUDAEmulator.bytes(net2.params.values[1].data)),
+             .readWrite(CUDAEmulator.bytes([Float](repeating: 0, count: 42))), .readWrite(CUDAEmulator.bytes([Float](repeating: 0, count: 6))),
+             .input(CUDAEmulator.bytes(g2.data))],
+            signature: "float* o, const float* q, const float* k, const float* v, const int* valid, float* t1, float* y2, const float* x2, "
+                + "const float* P, const float* b, float* dP, float* db, const float* g2")
+        guard out.count == 5 else { return XCTFail("the emulated chain returned \(out.count) outputs") }
+        let bo = w[l.oB!].data
+        XCTAssertEqual(bits(project(floats(out[0]), rows: 2 * n, inF: qw, w[l.oW].data, outF: 12, onto: (0..<(2 * n)).flatMap { _ in bo })),
+                       bits(y.data), "padded attention")
+        XCTAssertEqual(bits(floats(out[2])), bits(y2.data), "position embedding, then bias")
+        XCTAssertEqual(bits(floats(out[3])), bits(net2.params.grads[0].data), "position embedding gradient")
+        XCTAssertEqual(bits(floats(out[4])), bits(net2.params.grads[1].data), "bias gradient")
+        XCTAssertNotEqual(bits(Array(y.data[0..<(n * 12)])), bits(try net.forward(Tensor(uncheckedShape: [1, n, 12], data: Array(x.data[0..<(n * 12)])),
+                                                                                       validLengths: [n]).data), "the mask changes row 0")
     }
 }

@@ -1,4 +1,5 @@
 import LoomCore
+import LoomGPU
 import LoomNN
 
 /// A sentence-embedding model (all-MiniLM, any BERT checkpoint in the sentence-transformers
@@ -8,6 +9,9 @@ public final class SentenceEncoder {
     public let config: BertConfig
     public let network: Network<Float>
     public let directory: String
+    /// When set (`attachResidentGPU`), `embed` runs the encoder on the GPU: weights resident on the
+    /// device, the same bits as the CPU.
+    public var resident: ResidentInference<Float>? = nil
 
     public init(directory: String) throws(LoomError) {
         self.directory = directory
@@ -34,7 +38,9 @@ public final class SentenceEncoder {
         }
         var x = [Float](repeating: 0, count: ids.count * s)
         for (b, row) in ids.enumerated() { for (t, id) in row.enumerated() { x[b * s + t] = Float(id) } }
-        let y = try network.forward(Tensor(uncheckedShape: [ids.count, s], data: x), validLengths: ids.map { $0.count }, context: context)
+        let input = Tensor(uncheckedShape: [ids.count, s], data: x), valid = ids.map { $0.count }
+        let y: Tensor<Float>
+        if let r = resident { y = try r.forward(input, validLengths: valid) } else { y = try network.forward(input, validLengths: valid, context: context) }
         return SentenceEmbedding.pool(y, validLengths: ids.map { $0.count })
     }
 }

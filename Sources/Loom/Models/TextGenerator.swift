@@ -37,7 +37,7 @@ public final class TextGenerator {
 
     /// When set (`attachResidentGPU`), sessions decode on the GPU: weights and KV cache on the
     /// device, the same bits as the CPU. It holds one sequence at a time.
-    public var decoder: ResidentDecoder<Float>? = nil
+    public var decoder: ResidentInference<Float>? = nil
 
     func checkIDs(_ ids: [Int]) throws(LoomError) {
         for (i, id) in ids.enumerated() where id < 0 || id >= config.vocabSize {

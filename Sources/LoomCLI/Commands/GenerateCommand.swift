@@ -79,6 +79,13 @@ extension LoomCommand {
             let ctx = try compute.context()
             guard !texts.isEmpty else { throw LoomError(.invalidArgument, "texts", "give at least one text") }
             let enc = try SentenceEncoder(directory: model)
+            if ctx is CUDAContext {
+                if let why = enc.attachResidentGPU(ctx) {
+                    note("device: matrix products on the GPU, other operations on the host (\(why.description))")
+                } else {
+                    note("device: \(enc.resident!.name)")
+                }
+            }
             let tokPath = model + "/tokenizer.json"
             let tok = try Tokenizer(json: try FileIO.readText(tokPath), source: tokPath)
             let limit = tok.truncationMaxLength ?? enc.config.maxPositions

@@ -19,6 +19,23 @@ extern "C" __global__ void loom_fill_rows(T* y, const T* b, long long rows, long
     GRID_LOOP(i, rows * cols) y[i] = b[i % cols];
 }
 
+// PositionEmbeddingLayer.forward (row r of a batch of n positions adds table row start + r % n)
+// and BiasLayer.forward (n = 1, start = 0: every row adds the bias): y = x + table[…] (one rounding).
+extern "C" __global__ void loom_add_table_rows(T* y, const T* x, const T* table, long long rows, long long n, long long start,
+                                               long long d) {
+    GRID_LOOP(i, rows * d) y[i] = x[i] + table[(start + (i / d) % n) * d + i % d];
+}
+
+// PositionEmbeddingLayer.backward: dP[start + t, c] += g[b, t, c] for b ascending (a thread per (t, c)).
+extern "C" __global__ void loom_position_grads(T* dp, const T* g, long long batch, long long n, long long start, long long d) {
+    GRID_LOOP(i, n * d) {
+        const long long t = i / d, c = i % d;
+        T s = dp[(start + t) * d + c];
+        for (long long b = 0; b < batch; b++) s = s + g[(b * n + t) * d + c];
+        dp[(start + t) * d + c] = s;
+    }
+}
+
 // ConvLayer.forward: acc[o, k] = b[o] for the [F, B·P] accumulator.
 extern "C" __global__ void loom_fill_channels(T* acc, const T* b, long long channels, long long width) {
     GRID_LOOP(i, channels * width) acc[i] = b[i / width];
@@ -246,27 +263,76 @@ extern "C" __global__ void loom_softmax_backward(T* dx, const T* dy, const T* y,
     }
 }
 
-// NormLayer.forward: one thread per row (rms: no mean); w, b may be null.
+// NormLayer.forward (rms: no mean; w, b may be null). One warp per row: the lanes stage 256 values
+// at a time in shared memory (coalesced loads) and lane 0 runs the row's chains in feature order
+// (Σ x, then Σ (x − mean)² as fmas); then the lanes write x̂ and y, one feature each. Launch with 32
+// threads per row, at most 256 per block.
 extern "C" __global__ void loom_norm_forward(T* y, T* xhat, T* rstd, const T* x, const T* w, const T* b, long long rows,
                                              long long f, long long rms, T eps) {
+    __shared__ T stage[8][256];
+    __shared__ T stats[8][2];
+    const int lane = threadIdx.x % 32, wp = threadIdx.x / 32;
+    const long long perBlock = blockDim.x / 32;
     const T fT = (T)f;
-    GRID_LOOP(r, rows) {
+    for (long long r = blockIdx.x * perBlock + wp; r < rows; r += (long long)gridDim.x * perBlock) {
         const T* xi = x + r * f;
         T mean = 0;
-        if (!rms) {
-            T s = 0;
-            for (long long i = 0; i < f; i++) s = s + xi[i];
-            mean = s / fT;
+        for (int pass = rms ? 1 : 0; pass < 2; pass++) {
+            T acc = 0;
+            for (long long k0 = 0; k0 < f; k0 += 256) {
+                #pragma unroll
+                for (int u = 0; u < 8; u++) {
+                    const long long k = k0 + u * 32 + lane;
+                    if (k < f) stage[wp][u * 32 + lane] = xi[k];
+                }
+                __syncwarp();
+                if (lane == 0) {
+                    // Eight values read ahead of their operations (shared-memory latency once per eight).
+                    const long long m = f - k0 < 256 ? f - k0 : 256;
+                    long long j = 0;
+                    for (; j + 8 <= m; j += 8) {
+                        T a[8];
+                        #pragma unroll
+                        for (int u = 0; u < 8; u++) a[u] = stage[wp][j + u];
+                        #pragma unroll
+                        for (int u = 0; u < 8; u++) {
+                            if (pass == 0) acc = acc + a[u];
+                            else { const T d = a[u] - mean; acc = det_fma(d, d, acc); }
+                        }
+                    }
+                    for (; j < m; j++) {
+                        if (pass == 0) acc = acc + stage[wp][j];
+                        else { const T d = stage[wp][j] - mean; acc = det_fma(d, d, acc); }
+                    }
+                }
+                __syncwarp();
+            }
+            if (lane == 0) stats[wp][pass] = pass == 0 ? acc / fT : (T)1 / det_sqrt_t(acc / fT + eps);
+            __syncwarp();
+            if (pass == 0) mean = stats[wp][0];
         }
-        T ss = 0;
-        for (long long i = 0; i < f; i++) { const T d = xi[i] - mean; ss = det_fma(d, d, ss); }
-        const T rr = (T)1 / det_sqrt_t(ss / fT + eps);
-        rstd[r] = rr;
-        for (long long i = 0; i < f; i++) {
-            const T h = (xi[i] - mean) * rr;
-            xhat[r * f + i] = h;
-            y[r * f + i] = w ? (b ? det_fma(h, w[i], b[i]) : h * w[i]) : h;
+        const T rr = stats[wp][1];
+        if (lane == 0) rstd[r] = rr;
+        // Four features per lane at a time, their loads issued before the stores.
+        for (long long i0 = lane; i0 < f; i0 += 128) {
+            T xv[4], wv[4], bv[4];
+            #pragma unroll
+            for (int u = 0; u < 4; u++) {
+                const long long i = i0 + 32 * u;
+                xv[u] = i < f ? xi[i] : (T)0;
+                wv[u] = w && i < f ? w[i] : (T)0;
+                bv[u] = b && i < f ? b[i] : (T)0;
+            }
+            #pragma unroll
+            for (int u = 0; u < 4; u++) {
+                const long long i = i0 + 32 * u;
+                if (i >= f) break;
+                const T h = (xv[u] - mean) * rr;
+                xhat[r * f + i] = h;
+                y[r * f + i] = w ? (b ? det_fma(h, wv[u], bv[u]) : h * wv[u]) : h;
+            }
         }
+        __syncwarp();
     }
 }
 

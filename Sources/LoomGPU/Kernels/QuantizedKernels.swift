@@ -34,34 +34,49 @@ __device__ __forceinline__ unsigned loom_le32(const u8* p) {
     return (unsigned)p[0] | ((unsigned)p[1] << 8) | ((unsigned)p[2] << 16) | ((unsigned)p[3] << 24);
 }
 
-// GGUFQ8Activations: one thread per block of 32 values (blocks counted over all rows).
+// GGUFQ8Activations, one warp per block of 32 values (blocks counted over all rows), lane i holding
+// value i: lane 0 finds amax (exact in any order) and the scale; each lane rounds its own code;
+// lane 0 adds the codes (exact integers). Launch with 32 threads per block of values, at most 256
+// per thread block.
 extern "C" __global__ void loom_q8_quantize(signed char* codes, float* scales, int* sums, const float* x, long long blocks) {
-    QGRID_LOOP(b, blocks) {
-        const float* xb = x + b * 32;
-        signed char* cb = codes + b * 32;
-        float amax = 0.0f;
-        bool finite = true;
-        for (int i = 0; i < 32; i++) {
-            const float v = xb[i];
-            if ((__float_as_int(v) & 0x7f800000) == 0x7f800000) finite = false;
-            const float a = __int_as_float(__float_as_int(v) & 0x7fffffff);
-            if (a > amax) amax = a;
+    __shared__ float mags[8][32];
+    __shared__ int ints[8][32];
+    __shared__ float scale[8];
+    const int lane = threadIdx.x % 32, wp = threadIdx.x / 32;
+    const long long perBlock = blockDim.x / 32;
+    for (long long b = blockIdx.x * perBlock + wp; b < blocks; b += (long long)gridDim.x * perBlock) {
+        const float v = x[b * 32 + lane];
+        mags[wp][lane] = __int_as_float(__float_as_int(v) & 0x7fffffff);
+        ints[wp][lane] = (__float_as_int(v) & 0x7f800000) == 0x7f800000;
+        __syncwarp();
+        if (lane == 0) {
+            float amax = 0.0f;
+            bool finite = true;
+            for (int i = 0; i < 32; i++) {
+                if (ints[wp][i]) finite = false;
+                if (mags[wp][i] > amax) amax = mags[wp][i];
+            }
+            const float d = finite ? __fdiv_rn(amax, 127.0f) : __int_as_float(0x7fc00000);
+            scale[wp] = d;
+            scales[b] = d;
         }
-        for (int i = 0; i < 32; i++) cb[i] = 0;
-        sums[b] = 0;
-        if (!finite) { scales[b] = __int_as_float(0x7fc00000); continue; }
-        const float d = __fdiv_rn(amax, 127.0f);
-        if (d == 0.0f) { scales[b] = 0.0f; continue; }
-        scales[b] = d;
-        int s = 0;
-        for (int i = 0; i < 32; i++) {
-            float q = rintf(__fdiv_rn(xb[i], d));
+        __syncwarp();
+        const float d = scale[wp];
+        int c = 0;
+        if (d == d && d != 0.0f) {
+            float q = rintf(__fdiv_rn(v, d));
             q = q > 127.0f ? 127.0f : (q < -127.0f ? -127.0f : q);
-            const int c = (int)q;
-            cb[i] = (signed char)c;
-            s += c;
+            c = (int)q;
         }
-        sums[b] = s;
+        codes[b * 32 + lane] = (signed char)c;
+        ints[wp][lane] = c;
+        __syncwarp();
+        if (lane == 0) {
+            int s = 0;
+            for (int i = 0; i < 32; i++) s += ints[wp][i];
+            sums[b] = s;
+        }
+        __syncwarp();
     }
 }
 

@@ -22,8 +22,8 @@ final class AttentionOp<T: LoomFloat>: ResidentOp<T> {
         }
         let b = x.shape[0], n = x.shape[1], rows = b * n, qw = l.qWidth, kvw = l.kvWidth, d = l.headDim
         let seq = rt.sequence, start = seq?.start ?? 0
-        if seq != nil && rt.training {
-            throw LoomError(.invalidArgument, l.path, "a KV cache is for inference; train on full sequences")
+        if (seq != nil || rt.valid != nil) && rt.training {
+            throw LoomError(.invalidArgument, l.path, "a KV cache or padding mask is for inference; train on full sequences")
         }
         let qp = try rt.reserve(&q, rows * qw), kp = try rt.reserve(&k, rows * kvw), vp = try rt.reserve(&v, rows * kvw)
         let a = try rt.activations(x.pointer, rows: rows, cols: l.dModel, for: [l.qW, l.kW, l.vW])
@@ -45,19 +45,36 @@ final class AttentionOp<T: LoomFloat>: ResidentOp<T> {
             keyPointer = keys!.pointer; valuePointer = values!.pointer; batchStride = s.capacity * kvw
         }
         let jobs = rows * l.heads, keyCount = start + n
-        let sp = try rt.reserve(&scores, jobs * keyCount)
+        let (launch, sp) = try attentionLaunch(keyCount: keyCount, jobs: jobs)
         let pp = rt.training ? try rt.reserve(&probs, b * l.heads * n * n) : 0
         let op = try rt.reserve(&o, rows * qw)
         try rt.timed("attention") { () throws(LoomError) in
             try rt.device.launch(rt.kernel("loom_attention_forward"), blocks: (Swift.min(jobs, rt.device.multiprocessors * 32), 1),
-                                 threads: 64, [.pointer(op), .pointer(sp), .pointer(pp), .pointer(qp), .pointer(keyPointer), .pointer(valuePointer),
-                                               .pointer(0), .int(b), .int(n), .int(l.heads), .int(l.heads / l.kvHeads), .int(d),
-                                               .int(batchStride), .int(start), .int(l.causal ? 1 : 0), .int(keyCount), .scalar(l.scale)])
+                                 threads: launch.threads, sharedBytes: launch.sharedBytes,
+                                 [.pointer(op), .pointer(sp), .pointer(pp), .pointer(qp), .pointer(keyPointer), .pointer(valuePointer),
+                                  .pointer(rt.valid ?? 0), .int(b), .int(n), .int(l.heads), .int(l.heads / l.kvHeads), .int(d),
+                                  .int(batchStride), .int(start), .int(l.causal ? 1 : 0), .int(keyCount), .int(launch.chunk), .scalar(l.scale)])
         }
         let yp = try rt.reserve(&y, rows * l.dModel)
         try rt.project(op, rows: rows, inF: qw, weight: l.oW, bias: l.oB, outF: l.dModel, into: yp)
         self.x = x
         return DeviceTensor(pointer: yp, shape: x.shape)
+    }
+
+    /// The forward kernel's launch: a thread per head value (at least 64, a multiple of 32), a
+    /// stage of `chunk` key rows (at most one per thread) that fits 24 KiB, and the scores in shared memory when they fit
+    /// in the rest of 48 KiB (else in device memory, the returned pointer).
+    func attentionLaunch(keyCount: Int, jobs: Int) throws(LoomError) -> (launch: (threads: Int, chunk: Int, sharedBytes: Int), scores: CUdeviceptr) {
+        let d = layer.headDim, size = rt.size
+        guard d <= 1024 else {
+            throw LoomError(.device, layer.path, "head size \(d) is larger than the device attention kernel takes (1024)")
+        }
+        let threads = Swift.max(64, (d + 31) / 32 * 32)
+        var chunk = threads
+        while chunk > 1 && chunk * (d + 1) * size > 24 * 1024 { chunk /= 2 }
+        let stage = (chunk * (d + 1) + d) * size
+        if stage + keyCount * size <= 48 * 1024 { return ((threads, chunk, stage + keyCount * size), 0) }
+        return ((threads, chunk, stage), try rt.reserve(&scores, jobs * keyCount))
     }
 
     /// RoPE on `rows` rows of `heads` heads at positions first + row mod n (`inverse`: the transpose).

@@ -26,6 +26,8 @@ class ResidentOp<T: LoomFloat> {
         if let l = layer as? SwiGLULayer<T> { return SwiGLUOp(l, rt) }
         if let l = layer as? EmbeddingLayer<T> { return EmbeddingOp(l, rt) }
         if let l = layer as? AttentionLayer<T> { return AttentionOp(l, rt) }
+        if let l = layer as? PositionEmbeddingLayer<T> { return TableRowsOp(position: l, rt) }
+        if let l = layer as? BiasLayer<T> { return TableRowsOp(bias: l, rt) }
         if let l = layer as? DropoutLayer<T> { return DropoutOp(l, rt) }
         if let l = layer as? SoftmaxLayer<T> {
             switch l.variant {
@@ -316,7 +318,7 @@ final class NormOp<T: LoomFloat>: ResidentOp<T> {
     override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
         let f = layer.features, rows = x.count / f
         let y = try rt.reserve(&out, x.count), h = try rt.reserve(&xhat, x.count), r = try rt.reserve(&rstd, rows)
-        try rt.run("loom_norm_forward", over: rows, [.pointer(y), .pointer(h), .pointer(r), .pointer(x.pointer),
+        try rt.run("loom_norm_forward", over: rows * 32, [.pointer(y), .pointer(h), .pointer(r), .pointer(x.pointer),
                                                      .pointer(layer.weightIndex.map(rt.param) ?? 0), .pointer(layer.biasIndex.map(rt.param) ?? 0),
                                                      .int(rows), .int(f), .int(layer.rms ? 1 : 0), .scalar(T(layer.epsilon))])
         return DeviceTensor(pointer: y, shape: x.shape)
@@ -599,5 +601,44 @@ final class SwiGLUOp<T: LoomFloat>: ResidentOp<T> {
         try rt.projectionInputGrad(dgp, rows: rows, outF: l.hidden, weight: l.gateW, inF: l.inFeatures, into: d, accumulate: false)
         try rt.projectionInputGrad(dup, rows: rows, outF: l.hidden, weight: l.upW, inF: l.inFeatures, into: d, accumulate: true)
         return DeviceTensor(pointer: d, shape: x.shape)
+    }
+}
+
+/// `PositionEmbeddingLayer` (`y = x + P[start + t]`, start = the decoding position) and `BiasLayer`
+/// (`y = x + b`): one kernel adds table rows; backward passes dy on and sums the table's gradient
+/// (positions: over the batch in order; bias: over all rows in order).
+final class TableRowsOp<T: LoomFloat>: ResidentOp<T> {
+    let weightIndex: Int
+    let position: PositionEmbeddingLayer<T>?
+    var out: CUDABuffer?
+    var start = 0, batch = 0, n = 1
+    init(position l: PositionEmbeddingLayer<T>, _ rt: ResidentRuntime<T>) { weightIndex = l.weightIndex; position = l; super.init(rt) }
+    init(bias l: BiasLayer<T>, _ rt: ResidentRuntime<T>) { weightIndex = l.weightIndex; position = nil; super.init(rt) }
+
+    override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let d = x.shape.last!, rows = x.count / d
+        if let l = position {
+            guard x.shape.count == 3, d == l.dim else {
+                throw LoomError(.shapeMismatch, l.path, "position_embedding needs [batch, positions, \(l.dim)], got \(Tensor<T>.describe(x.shape))")
+            }
+            n = x.shape[1]; batch = x.shape[0]; start = rt.sequence?.start ?? 0
+            guard start + n <= l.maxPositions else {
+                throw LoomError(.invalidInput, l.path, "positions \(start)..<\(start + n) exceed max_positions \(l.maxPositions)")
+            }
+        }
+        let y = try rt.reserve(&out, x.count)
+        try rt.run("loom_add_table_rows", over: x.count, [.pointer(y), .pointer(x.pointer), .pointer(rt.param(weightIndex)), .int(rows),
+                                                           .int(position == nil ? 1 : n), .int(position == nil ? 0 : start), .int(d)])
+        return DeviceTensor(pointer: y, shape: x.shape)
+    }
+
+    override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
+        let d = dy.shape.last!
+        if position != nil {
+            try rt.run("loom_position_grads", over: n * d, [.pointer(rt.grad(weightIndex)), .pointer(dy.pointer), .int(batch), .int(n), .int(start), .int(d)])
+        } else {
+            try rt.run("loom_column_sums", over: d, [.pointer(rt.grad(weightIndex)), .pointer(dy.pointer), .int(dy.count / d), .int(d)])
+        }
+        return dy
     }
 }

@@ -35,7 +35,7 @@ extension ResidentRuntime {
         let blocks = rows * cols / 32
         let c = try reserveBytes(&codes, rows * cols), s = try reserveBytes(&scales, blocks * 4), m = try reserveBytes(&sums, blocks * 4)
         try timed("q8 quantize") { () throws(LoomError) in
-            try device.launch(quantizedKernel("loom_q8_quantize"), over: blocks, [.pointer(c), .pointer(s), .pointer(m), .pointer(x), .int(blocks)])
+            try device.launch(quantizedKernel("loom_q8_quantize"), over: blocks * 32, [.pointer(c), .pointer(s), .pointer(m), .pointer(x), .int(blocks)])
         }
         return QuantizedActivations(codes: c, scales: s, sums: m, rows: rows, cols: cols)
     }

@@ -33,9 +33,12 @@ final class ResidentRuntime<T: LoomFloat> {
     private var quantizedKernels: [String: KernelHandle] = [:]
     /// The 8-bit activation blocks of the last `quantize`.
     var codes: CUDABuffer?, scales: CUDABuffer?, sums: CUDABuffer?
-    /// Incremental decoding (`ResidentDecoder`): the first new position and the cache's capacity;
+    /// Incremental decoding (`ResidentInference`): the first new position and the cache's capacity;
     /// nil for full sequences.
     var sequence: (start: Int, capacity: Int)? = nil
+    /// Padded sequences (`ResidentInference.forward(_:validLengths:)`): each batch row's count of
+    /// valid key positions (Int32) on the device; nil otherwise.
+    var valid: CUdeviceptr? = nil
     /// The network input as uploaded, with its host values (the embedding checks ids without a
     /// download).
     var hostInput: (pointer: CUdeviceptr, values: [T])? = nil

@@ -95,7 +95,7 @@ extension Network {
     }
 
     /// Checks padding counts: one per batch row, each in 1…positions.
-    static func checkValidLengths(_ v: [Int], batch: Int, positions: Int) throws(LoomError) {
+    public static func checkValidLengths(_ v: [Int], batch: Int, positions: Int) throws(LoomError) {
         guard v.count == batch else {
             throw LoomError(.invalidArgument, "valid_lengths", "has \(v.count) entries for a batch of \(batch)")
         }

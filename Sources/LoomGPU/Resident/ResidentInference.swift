@@ -1,12 +1,14 @@
 import LoomCore
 import LoomNN
 
-/// Incremental decoding on a GPU: the network's weights (f32 values, or GGUF blocks byte for byte)
-/// and every attention layer's key/value cache live on the device; each call runs new positions
-/// through device kernels that repeat the CPU's canonical order, so its outputs equal
-/// `Network.forward(_:cache:)`'s bit for bit (prefill and decode, any split). Only the new token
-/// ids go in and the requested outputs come out.
-public final class ResidentDecoder<T: LoomFloat> {
+/// Inference on a GPU: the network's weights (f32 values, or GGUF blocks byte for byte) and every
+/// attention layer's key/value cache live on the device, and each call runs through device
+/// kernels that repeat the CPU's canonical order. Two kinds of call:
+/// - incremental decoding (`forward(_:lastPosition:)`): new positions through the cache, the
+///   outputs equal to `Network.forward(_:cache:)`'s bit for bit (prefill and decode, any split);
+/// - whole padded sequences (`forward(_:validLengths:)`), equal to `Network.forward(_:validLengths:)`.
+/// Only the inputs go in and the requested outputs come out.
+public final class ResidentInference<T: LoomFloat> {
     public let network: Network<T>
     public let batch: Int
     /// Positions the cache holds at most.
@@ -15,7 +17,7 @@ public final class ResidentDecoder<T: LoomFloat> {
     public private(set) var length = 0
     let rt: ResidentRuntime<T>
     let root: SequenceOp<T>
-    var input: CUDABuffer?
+    var input: CUDABuffer?, valid: CUDABuffer?
 
     /// Builds the device copy of `network` (every layer must have device kernels; f32 or f64).
     public init(_ network: Network<T>, device: CUDADevice, batch: Int = 1, capacity: Int) throws(LoomError) {
@@ -54,13 +56,9 @@ public final class ResidentDecoder<T: LoomFloat> {
         guard n <= capacity - length else {
             throw LoomError(.invalidInput, "cache", "\(n) new positions after \(length) exceed the cache capacity \(capacity)")
         }
-        let p = try rt.reserve(&input, x.count)
-        try x.data.withUnsafeBufferPointer { (b) throws(LoomError) in try rt.device.copyIn(b, to: p) }
-        rt.hostInput = (p, x.data)
-        rt.training = false
         rt.sequence = (length, capacity)
         defer { rt.sequence = nil }
-        let y = try root.forward(DeviceTensor(pointer: p, shape: x.shape))
+        let y = try run(x)
         length += n
         guard lastPosition && n > 1 else {
             return Tensor(uncheckedShape: y.shape, data: try rt.device.copyOut(y.pointer, count: y.count, as: T.self))
@@ -74,6 +72,27 @@ public final class ResidentDecoder<T: LoomFloat> {
         var shape = y.shape
         shape[1] = 1
         return Tensor(uncheckedShape: shape, data: data)
+    }
+
+    /// Positions `x` `[batch, n, …]` (any batch and n) with a padding mask: batch row b attends
+    /// only to keys `0..<validLengths[b]` (as `Network.forward(_:validLengths:)`); the cache is not
+    /// used. Returns every position's output.
+    public func forward(_ x: Tensor<T>, validLengths: [Int]) throws(LoomError) -> Tensor<T> {
+        try network.validateSequenceInput(x)
+        try Network<T>.checkValidLengths(validLengths, batch: x.batch, positions: x.shape[1])
+        rt.valid = try rt.upload(validLengths.map { Int32($0) }, into: &valid)
+        defer { rt.valid = nil }
+        let y = try run(x)
+        return Tensor(uncheckedShape: y.shape, data: try rt.device.copyOut(y.pointer, count: y.count, as: T.self))
+    }
+
+    /// Uploads `x` and runs the network's forward on the device.
+    func run(_ x: Tensor<T>) throws(LoomError) -> DeviceTensor {
+        let p = try rt.reserve(&input, x.count)
+        try x.data.withUnsafeBufferPointer { (b) throws(LoomError) in try rt.device.copyIn(b, to: p) }
+        rt.hostInput = (p, x.data)
+        rt.training = false
+        return try root.forward(DeviceTensor(pointer: p, shape: x.shape))
     }
 
     /// Per-kernel wall times (each launch waited for), when `profiling` is on.
