@@ -98,29 +98,30 @@ def main():
     def rms(x, g):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * g
 
-    def rope(x, pos):  # x [T, heads, D]; interleaved pairs (2i, 2i+1)
-        a = pos[:, None].double() * inv[None, :]
-        c, s = torch.cos(a).float()[:, None, :], torch.sin(a).float()[:, None, :]
+    def rope(x, c, s):  # x [T, heads, D]; interleaved pairs (2i, 2i+1)
         x1, x2 = x[..., 0::2], x[..., 1::2]
         return torch.stack([x1 * c - x2 * s, x2 * c + x1 * s], dim=-1).flatten(-2)
 
     def forward(ids, cache, start):
         T = ids.shape[0]
         pos = torch.arange(start, start + T, device=dev)
+        # The rotary table and the causal mask once per call, shared by the layers (as transformers does).
+        a = pos[:, None].double() * inv[None, :]
+        c, sn = torch.cos(a).float()[:, None, :], torch.sin(a).float()[:, None, :]
+        mask = torch.arange(start + T, device=dev)[None, :] > pos[:, None] if T > 1 else None
         x = w["token_embd.weight"][ids]
         for i in range(L):
             p = f"blk.{i}."
             h = rms(x, w[p + "attn_norm.weight"])
-            q = rope((h @ w[p + "attn_q.weight"].T).view(T, H, D), pos)
-            k = rope((h @ w[p + "attn_k.weight"].T).view(T, KV, D), pos)
+            q = rope((h @ w[p + "attn_q.weight"].T).view(T, H, D), c, sn)
+            k = rope((h @ w[p + "attn_k.weight"].T).view(T, KV, D), c, sn)
             v = (h @ w[p + "attn_v.weight"].T).view(T, KV, D)
             kc, vc = cache[i]
             kc[start:start + T], vc[start:start + T] = k, v
             keys = kc[:start + T].repeat_interleave(H // KV, dim=1).transpose(0, 1)
             vals = vc[:start + T].repeat_interleave(H // KV, dim=1).transpose(0, 1)
             s = (q.transpose(0, 1) @ keys.transpose(1, 2)) / math.sqrt(D)
-            mask = torch.arange(start + T, device=dev)[None, :] > pos[:, None]
-            s = s.masked_fill(mask, float("-inf")).softmax(-1)
+            s = (s.masked_fill(mask, float("-inf")) if mask is not None else s).softmax(-1)
             o = (s @ vals).transpose(0, 1).reshape(T, H * D)
             x = x + o @ w[p + "attn_output.weight"].T
             h = rms(x, w[p + "ffn_norm.weight"])

@@ -2,12 +2,14 @@
 loom-train-gpu.txt, torch-train-gpu.txt, train-*.txt, loom-gemm.txt, torch-gemm.txt) into the GPU
 section of BENCHMARKS.md, written to BENCHMARKS.gpu.md (scripts/bench
 includes it, since this machine has no GPU to regenerate it).
-Usage: python3 scripts/gpu_report.py DIR DATE"""
+With a second folder (the outputs of `scripts/gpu-check llm`), adds the SmolLM2 decoding table.
+Usage: python3 scripts/gpu_report.py DIR DATE [LLMDIR]"""
 import re
 import sys
 from pathlib import Path
 
 run, date = Path(sys.argv[1]), sys.argv[2]
+llm = Path(sys.argv[3]) if len(sys.argv) > 3 else None
 fields = lambda line: dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line), dtype=line.split()[1])
 loom = [fields(l) for l in (run / "loom-gemm.txt").read_text().splitlines() if l.startswith("gpu_gemm")]
 torch = {fields(l)["n"]: fields(l) for l in (run / "torch-gemm.txt").read_text().splitlines() if l.startswith("torch_gemm")}
@@ -71,8 +73,29 @@ for dtype in ("f32", "f64"):
         t, ratio = (f"{float(ref['tflops']):.1f}", f"{a / float(ref['tflops']):.2f}×") if ref else ("–", "–")
         out.append(f"| {n}{' (f64)' if dtype == 'f64' else ''} | {a:.1f} ({auto['tile'][5:]}) | "
                    f"{best['tile'].replace('auto:', '')}: {float(best['tflops']):.1f} | {t} | {ratio} | {ok} |")
+if llm:
+    def line(name, prefix):
+        return next(fields(l) for l in (llm / name).read_text().splitlines() if l.startswith(prefix))
+    rows = [("Loom GPU, GGUF blocks resident", line("llm-blocks-cuda.txt", "llm "), "llm-blocks-identical.txt"),
+            ("Loom GPU, weights dequantized to f32", line("llm-dequantized-cuda.txt", "llm "), "llm-dequantized-identical.txt"),
+            ("PyTorch GPU eager, f32 dequantized (TF32 off)", line("torch-llm.txt", "torch_llm"), None),
+            ("Loom CPU, 16 threads, GGUF blocks", line("llm-blocks-cpu.txt", "llm "), None)]
+    out += ["", f"## GPU: SmolLM2-135M-Instruct decoding on the device ({date})", "",
+            f"Device: `{device.split(': ', 1)[1]}`. `loom bench --mode llm --device cuda` (Q4_1 GGUF): one prefill of 128",
+            "tokens, then 64 greedy tokens through the KV cache, best of 3; the weights (GGUF blocks byte for byte, or f32)",
+            "and the cache stay on the GPU, every layer a device kernel (`ResidentInference`, docs/gpu.md). Every step's",
+            "logits and the greedy tokens are compared by hash with the CPU's on the same machine. PyTorch: the same GGUF",
+            "dequantized to f32, a plain Llama forward in eager mode on the same GPU (scripts/bench_torch_llm_gpu.py).", "",
+            "| engine | prompt tok/s | generation tok/s | generation ÷ PyTorch | logits and tokens |", "|---|---|---|---|---|"]
+    tg_torch = float(rows[2][1]["tg_tok_s"])
+    for name, f, same in rows:
+        check = "reference" if "CPU" in name else "–"
+        if same:
+            text = (llm / same).read_text()
+            check = "identical to the CPU (all 65 steps)" if "cpu " in text and text.split("cpu ")[1].split()[:2] == text.split("cuda ")[1].split()[:2] else "DIFFERENT"
+        out.append(f"| {name} | {float(f['pp_tok_s']):.0f} | {float(f['tg_tok_s']):.0f} | {float(f['tg_tok_s']) / tg_torch:.2f}× | {check} |")
 out += ["", "The reference networks on the GPU (`loom verify --device cuda`): " + "; ".join(verify) + ".", "",
-        "Reproduce: `scripts/gpu-check build` here, then `scripts/gpu-check run` on the GPU machine, then",
-        "`python3 scripts/gpu_report.py OUTDIR DATE`."]
+        "Reproduce: `scripts/gpu-check build` here, then `scripts/gpu-check run` and `scripts/gpu-check llm` on the GPU",
+        "machine, then `python3 scripts/gpu_report.py OUTDIR DATE LLMOUTDIR`."]
 Path("BENCHMARKS.gpu.md").write_text("\n".join(out) + "\n")
 print("\n".join(out))

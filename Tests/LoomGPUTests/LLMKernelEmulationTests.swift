@@ -115,8 +115,8 @@ final class LLMKernelEmulationTests: XCTestCase {
                 project(x, rows: rows, inF: 12, w[l.vW].data, outF: Self.kvw)]
     }
 
-    /// Prefill of 11 positions (scores in shared memory, keys staged 12 at a time) then 6 more
-    /// (scores in device memory, 32 at a time) through the cache: every unrolled and tail path.
+    /// Prefill of 11 positions (scores in shared memory) then 6 more (scores in device memory)
+    /// through the cache: every unrolled and tail path (head size 16, up to 17 keys).
     func testAttentionPrefillThenDecodeEqualsTheCPUCache() throws {
         let (n1, n2, cap) = (11, 6, 17)
         let (h, kv, d, qw, kvw) = (Self.heads, Self.kvHeads, Self.headDim, Self.qw, Self.kvw)
@@ -131,10 +131,10 @@ final class LLMKernelEmulationTests: XCTestCase {
         let out = try chain("""
             loom_rope(q1, c1, s1, \(2 * n1), \(n1), \(h), \(d), 1, 0); loom_rope(k1, c1, s1, \(2 * n1), \(n1), \(kv), \(d), 1, 0); __syncthreads();
             loom_kv_append(K, V, k1, v1, 2, \(n1), \(cap), 0, \(kvw)); __syncthreads();
-            loom_attention_forward(o1, nullptr, nullptr, q1, K, V, nullptr, 2, \(n1), \(h), \(h / kv), \(d), \(cap * kvw), 0, 1, \(n1), 12, \(scale)); __syncthreads();
+            loom_attention_forward(o1, nullptr, nullptr, q1, K, V, nullptr, 2, \(n1), \(h), \(h / kv), \(d), \(cap * kvw), 0, 1, \(n1), \(scale)); __syncthreads();
             loom_rope(q2, c2, s2, \(2 * n2), \(n2), \(h), \(d), 1, 0); loom_rope(k2, c2, s2, \(2 * n2), \(n2), \(kv), \(d), 1, 0); __syncthreads();
             loom_kv_append(K, V, k2, v2, 2, \(n2), \(cap), \(n1), \(kvw)); __syncthreads();
-            loom_attention_forward(o2, sc, nullptr, q2, K, V, nullptr, 2, \(n2), \(h), \(h / kv), \(d), \(cap * kvw), \(n1), 1, \(cap), 32, \(scale));
+            loom_attention_forward(o2, sc, nullptr, q2, K, V, nullptr, 2, \(n2), \(h), \(h / kv), \(d), \(cap * kvw), \(n1), 1, \(cap), \(scale));
             """, threads: 64,
             [.output(bytes: 2 * n1 * qw * 4), .output(bytes: 2 * n2 * qw * 4), .output(bytes: 2 * cap * kvw * 4), .output(bytes: 2 * cap * kvw * 4),
              .output(bytes: 2 * n2 * h * cap * 4)] + (a1 + a2).map { .input(CUDAEmulator.bytes($0)) }
@@ -167,7 +167,7 @@ final class LLMKernelEmulationTests: XCTestCase {
         let g = h / kv
         let out = try chain("""
             loom_rope(q, c, s, \(rows), \(n), \(h), \(d), 1, 0); loom_rope(k, c, s, \(rows), \(n), \(kv), \(d), 1, 0); __syncthreads();
-            loom_attention_forward(o, sc, p, q, k, v, nullptr, 2, \(n), \(h), \(g), \(d), \(n * kvw), 0, 1, \(n), 4, \(scale)); __syncthreads();
+            loom_attention_forward(o, sc, p, q, k, v, nullptr, 2, \(n), \(h), \(g), \(d), \(n * kvw), 0, 1, \(n), \(scale)); __syncthreads();
             loom_attention_backward_queries(dq, ds, q, k, v, p, dO, 2, \(n), \(h), \(g), \(d), 1, \(scale)); __syncthreads();
             loom_attention_backward_keys(dk, dv, q, p, ds, dO, 2, \(n), \(h), \(g), \(d), 1, \(scale)); __syncthreads();
             loom_rope(dq, c, s, \(rows), \(n), \(h), \(d), 1, 1); loom_rope(dk, c, s, \(rows), \(n), \(kv), \(d), 1, 1);
@@ -227,7 +227,7 @@ final class LLMKernelEmulationTests: XCTestCase {
         let y2 = try net2.forward(x2, pass: pass)
         _ = net2.backward(g2, pass: pass)
         let out = try chain("""
-            loom_attention_forward(o, nullptr, nullptr, q, k, v, valid, 2, \(n), \(h), \(h / kv), \(d), \(n * kvw), 0, 0, \(n), 5, \(scale));
+            loom_attention_forward(o, nullptr, nullptr, q, k, v, valid, 2, \(n), \(h), \(h / kv), \(d), \(n * kvw), 0, 0, \(n), \(scale));
             loom_add_table_rows(t1, x2, P, 10, 5, 0, 6); __syncthreads();
             loom_add_table_rows(y2, t1, b, 10, 1, 0, 6);
             loom_position_grads(dP, g2, 2, 5, 0, 6);

@@ -41,77 +41,48 @@ extern "C" __global__ void loom_kv_append(T* keys, T* values, const T* k, const 
     }
 }
 
-// Rows 0..<m of `src` (row stride `stride`, d values each) into `stage` (row stride `pitch`), thread
-// i taking column i: sixteen loads in flight before their stores (blockDim ≥ d).
-__device__ __forceinline__ void loom_stage_rows(T* stage, long long pitch, const T* src, long long stride, long long m, long long d) {
-    const long long i = threadIdx.x;
-    if (i >= d) return;
-    for (long long j0 = 0; j0 < m; j0 += 16) {
-        T r[16];
-        #pragma unroll
-        for (int u = 0; u < 16; u++) r[u] = j0 + u < m ? src[(j0 + u) * stride + i] : (T)0;
-        #pragma unroll
-        for (int u = 0; u < 16; u++) if (j0 + u < m) stage[(j0 + u) * pitch + i] = r[u];
-    }
-}
-
-// AttentionKernel.forward, one block per (batch row, query t, head h), at least head-size threads:
-// query t (position start + t) sees keys 0..<L, L = the valid length (or start + n), capped at
-// start + t + 1 when causal. Scores s_j = (fma chain over i of q_i·k_{j,i} from +0)·scale; m = max
-// in key order; e_j = exp(s_j − m); Σ in key order; p_j = e_j / Σ; o_i = fma chain over j of
-// p_j·v_{j,i} from +0 (thread i). Keys and values come through shared memory `chunk` rows at a
-// time (coalesced loads, no index division; rows padded by one against bank conflicts): thread t runs key j0 + t's
-// score chain, thread i continues o_i's chain over the chunk. Dynamic shared memory: the stage
-// (chunk·(d+1)), q (d), then the scores (scoreStride) unless `scores` is given (scoreStride values
-// per block there). `probs` (null: not kept) is [batch, heads, n, n] with zeros past L.
+// AttentionKernel.forward, one block per (batch row, query t, head h): query t (position start + t)
+// sees keys 0..<L, L = the valid length (or start + n), capped at start + t + 1 when causal. Scores
+// s_j = (fma chain over i of q_i·k_{j,i} from +0)·scale (threads over j); m = max in key order;
+// e_j = exp(s_j − m); Σ in key order; p_j = e_j / Σ; o_i = fma chain over j of p_j·v_{j,i} from +0
+// (threads over i). The chains load eight operands ahead of their fmas. Scores live in dynamic
+// shared memory (scoreStride values) when `scores` is null, else scoreStride values per block
+// there; `probs` (null: not kept) is [batch, heads, n, n] with zeros past L.
+// (Staging keys and values through shared memory in chunks measured slower for decoding: more
+// barriers and round trips for a single query.)
 extern "C" __global__ void loom_attention_forward(T* out, T* scores, T* probs, const T* q, const T* k, const T* v,
                                                   const int* valid, long long batch, long long n, long long heads,
                                                   long long group, long long d, long long batchStride, long long start,
-                                                  long long causal, long long scoreStride, long long chunk, T scale) {
-    LOOM_DYNAMIC_SHARED(T, attention_shared);
+                                                  long long causal, long long scoreStride, T scale) {
+    LOOM_DYNAMIC_SHARED(T, attention_scores);
     __shared__ T shared_m, shared_sum;
-    const long long kvw = heads / group * d, qw = heads * d, pitch = d + 1;
-    T* stage = attention_shared;
-    T* qs = stage + chunk * pitch;
+    const long long kvw = heads / group * d, qw = heads * d;
     for (long long job = blockIdx.x; job < batch * n * heads; job += gridDim.x) {
         const long long h = job % heads, row = job / heads, t = row % n, bi = row / n;
         long long L = valid ? (long long)valid[bi] : start + n;
         if (causal && start + t + 1 < L) L = start + t + 1;
+        const T* qt = q + row * qw + h * d;
         const T* kb = k + bi * batchStride + (h / group) * d;
         const T* vb = v + bi * batchStride + (h / group) * d;
-        T* s = scores ? scores + job * scoreStride : qs + d;
-        for (long long i = threadIdx.x; i < d; i += blockDim.x) qs[i] = q[row * qw + h * d + i];
-        for (long long j0 = 0; j0 < L; j0 += chunk) {
-            const long long m = L - j0 < chunk ? L - j0 : chunk;
-            loom_stage_rows(stage, pitch, kb + j0 * kvw, kvw, m, d);
-            __syncthreads();
-            if (threadIdx.x < m) {
-                const T* kr = stage + threadIdx.x * pitch;
-                T acc = 0;
-                long long i = 0;
-                for (; i + 8 <= d; i += 8) {
-                    T a[8], b[8];
-                    #pragma unroll
-                    for (int u = 0; u < 8; u++) { a[u] = qs[i + u]; b[u] = kr[i + u]; }
-                    #pragma unroll
-                    for (int u = 0; u < 8; u++) acc = det_fma(a[u], b[u], acc);
-                }
-                for (; i < d; i++) acc = det_fma(qs[i], kr[i], acc);
-                s[j0 + threadIdx.x] = acc * scale;
+        T* s = scores ? scores + job * scoreStride : attention_scores;
+        for (long long j = threadIdx.x; j < L; j += blockDim.x) {
+            const T* kj = kb + j * kvw;
+            T acc = 0;
+            long long i = 0;
+            for (; i + 8 <= d; i += 8) {
+                T kv[8];
+                #pragma unroll
+                for (int u = 0; u < 8; u++) kv[u] = kj[i + u];
+                #pragma unroll
+                for (int u = 0; u < 8; u++) acc = det_fma(qt[i + u], kv[u], acc);
             }
-            __syncthreads();
+            for (; i < d; i++) acc = det_fma(qt[i], kj[i], acc);
+            s[j] = acc * scale;
         }
+        __syncthreads();
         if (threadIdx.x == 0) {
             T m = LOOM_NEG_INF;
-            long long j = 0;
-            for (; j + 8 <= L; j += 8) {
-                T a[8];
-                #pragma unroll
-                for (int u = 0; u < 8; u++) a[u] = s[j + u];
-                #pragma unroll
-                for (int u = 0; u < 8; u++) m = det_maximum_of(m, a[u]);
-            }
-            for (; j < L; j++) m = det_maximum_of(m, s[j]);
+            for (long long j = 0; j < L; j++) m = det_maximum_of(m, s[j]);
             shared_m = m;
         }
         __syncthreads();
@@ -120,15 +91,7 @@ extern "C" __global__ void loom_attention_forward(T* out, T* scores, T* probs, c
         __syncthreads();
         if (threadIdx.x == 0) {
             T sum = 0;
-            long long j = 0;
-            for (; j + 8 <= L; j += 8) {
-                T a[8];
-                #pragma unroll
-                for (int u = 0; u < 8; u++) a[u] = s[j + u];
-                #pragma unroll
-                for (int u = 0; u < 8; u++) sum = sum + a[u];
-            }
-            for (; j < L; j++) sum = sum + s[j];
+            for (long long j = 0; j < L; j++) sum = sum + s[j];
             shared_sum = sum;
         }
         __syncthreads();
@@ -139,26 +102,20 @@ extern "C" __global__ void loom_attention_forward(T* out, T* scores, T* probs, c
             T* pr = probs + ((bi * heads + h) * n + t) * n;
             for (long long j = threadIdx.x; j < n; j += blockDim.x) pr[j] = j < L ? s[j] : (T)0;
         }
-        T o = 0;
-        for (long long j0 = 0; j0 < L; j0 += chunk) {
-            const long long m2 = L - j0 < chunk ? L - j0 : chunk;
-            loom_stage_rows(stage, pitch, vb + j0 * kvw, kvw, m2, d);
-            __syncthreads();
-            if (threadIdx.x < d) {
-                const long long i = threadIdx.x;
-                long long jj = 0;
-                for (; jj + 8 <= m2; jj += 8) {
-                    T a[8], b[8];
-                    #pragma unroll
-                    for (int u = 0; u < 8; u++) { a[u] = s[j0 + jj + u]; b[u] = stage[(jj + u) * pitch + i]; }
-                    #pragma unroll
-                    for (int u = 0; u < 8; u++) o = det_fma(a[u], b[u], o);
-                }
-                for (; jj < m2; jj++) o = det_fma(s[j0 + jj], stage[jj * pitch + i], o);
+        T* ot = out + row * qw + h * d;
+        for (long long i = threadIdx.x; i < d; i += blockDim.x) {
+            T o = 0;
+            long long j = 0;
+            for (; j + 8 <= L; j += 8) {
+                T vv[8];
+                #pragma unroll
+                for (int u = 0; u < 8; u++) vv[u] = vb[(j + u) * kvw + i];
+                #pragma unroll
+                for (int u = 0; u < 8; u++) o = det_fma(s[j + u], vv[u], o);
             }
-            __syncthreads();
+            for (; j < L; j++) o = det_fma(s[j], vb[j * kvw + i], o);
+            ot[i] = o;
         }
-        if (threadIdx.x < d) out[row * qw + h * d + threadIdx.x] = o;
         __syncthreads();
     }
 }

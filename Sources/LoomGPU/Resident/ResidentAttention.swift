@@ -44,37 +44,22 @@ final class AttentionOp<T: LoomFloat>: ResidentOp<T> {
                                                              .int(b), .int(n), .int(s.capacity), .int(start), .int(kvw)])
             keyPointer = keys!.pointer; valuePointer = values!.pointer; batchStride = s.capacity * kvw
         }
-        let jobs = rows * l.heads, keyCount = start + n
-        let (launch, sp) = try attentionLaunch(keyCount: keyCount, jobs: jobs)
+        // Scores in shared memory when a block's fit in 48 KiB (the default limit), else in device memory.
+        let jobs = rows * l.heads, keyCount = start + n, shared = keyCount * rt.size <= 48 * 1024
+        let sp = shared ? 0 : try rt.reserve(&scores, jobs * keyCount)
         let pp = rt.training ? try rt.reserve(&probs, b * l.heads * n * n) : 0
         let op = try rt.reserve(&o, rows * qw)
         try rt.timed("attention") { () throws(LoomError) in
             try rt.device.launch(rt.kernel("loom_attention_forward"), blocks: (Swift.min(jobs, rt.device.multiprocessors * 32), 1),
-                                 threads: launch.threads, sharedBytes: launch.sharedBytes,
+                                 threads: 64, sharedBytes: shared ? keyCount * rt.size : 0,
                                  [.pointer(op), .pointer(sp), .pointer(pp), .pointer(qp), .pointer(keyPointer), .pointer(valuePointer),
                                   .pointer(rt.valid ?? 0), .int(b), .int(n), .int(l.heads), .int(l.heads / l.kvHeads), .int(d),
-                                  .int(batchStride), .int(start), .int(l.causal ? 1 : 0), .int(keyCount), .int(launch.chunk), .scalar(l.scale)])
+                                  .int(batchStride), .int(start), .int(l.causal ? 1 : 0), .int(keyCount), .scalar(l.scale)])
         }
         let yp = try rt.reserve(&y, rows * l.dModel)
         try rt.project(op, rows: rows, inF: qw, weight: l.oW, bias: l.oB, outF: l.dModel, into: yp)
         self.x = x
         return DeviceTensor(pointer: yp, shape: x.shape)
-    }
-
-    /// The forward kernel's launch: a thread per head value (at least 64, a multiple of 32), a
-    /// stage of `chunk` key rows (at most one per thread) that fits 24 KiB, and the scores in shared memory when they fit
-    /// in the rest of 48 KiB (else in device memory, the returned pointer).
-    func attentionLaunch(keyCount: Int, jobs: Int) throws(LoomError) -> (launch: (threads: Int, chunk: Int, sharedBytes: Int), scores: CUdeviceptr) {
-        let d = layer.headDim, size = rt.size
-        guard d <= 1024 else {
-            throw LoomError(.device, layer.path, "head size \(d) is larger than the device attention kernel takes (1024)")
-        }
-        let threads = Swift.max(64, (d + 31) / 32 * 32)
-        var chunk = threads
-        while chunk > 1 && chunk * (d + 1) * size > 24 * 1024 { chunk /= 2 }
-        let stage = (chunk * (d + 1) + d) * size
-        if stage + keyCount * size <= 48 * 1024 { return ((threads, chunk, stage + keyCount * size), 0) }
-        return ((threads, chunk, stage), try rt.reserve(&scores, jobs * keyCount))
     }
 
     /// RoPE on `rows` rows of `heads` heads at positions first + row mod n (`inverse`: the transpose).
