@@ -2,6 +2,20 @@ import LoomCore
 import LoomNN
 import LoomGPU
 
+/// The GPU of `context`, handed to `attach`: nil when that worked, otherwise why not (`who`
+/// computes on the CPU, or the device refused, e.g. a layer without device kernels).
+func attachResident(_ context: ComputeContext, _ who: String, _ attach: (CUDADevice) throws(LoomError) -> Void) -> LoomError? {
+    guard let cuda = context as? CUDAContext else {
+        return LoomError(.device, "context", "the \(who) computes on the CPU")
+    }
+    do throws(LoomError) {
+        try attach(cuda.device)
+        return nil
+    } catch {
+        return error
+    }
+}
+
 extension Trainer {
     /// When this trainer computes on a GPU (`--device cuda`), moves training there: parameters,
     /// gradients, optimizer state and activations resident on the device, every layer a device
@@ -10,15 +24,7 @@ extension Trainer {
     /// GPU and the rest on the host).
     @discardableResult
     public func attachResidentGPU() -> LoomError? {
-        guard let cuda = context as? CUDAContext else {
-            return LoomError(.device, "context", "the trainer computes on the CPU")
-        }
-        do throws(LoomError) {
-            accelerator = try ResidentNetwork(network, device: cuda.device)
-            return nil
-        } catch {
-            return error
-        }
+        attachResident(context, "trainer") { (d) throws(LoomError) in accelerator = try ResidentNetwork(network, device: d) }
     }
 }
 
@@ -29,14 +35,8 @@ extension TextGenerator {
     /// otherwise why not (the CPU path is then used).
     @discardableResult
     public func attachResidentGPU(_ context: ComputeContext) -> LoomError? {
-        guard let cuda = context as? CUDAContext else {
-            return LoomError(.device, "context", "the generator computes on the CPU")
-        }
-        do throws(LoomError) {
-            decoder = try ResidentInference(network, device: cuda.device, capacity: config.contextLength)
-            return nil
-        } catch {
-            return error
+        attachResident(context, "generator") { (d) throws(LoomError) in
+            decoder = try ResidentInference(network, device: d, capacity: config.contextLength)
         }
     }
 }
@@ -47,15 +47,7 @@ extension SentenceEncoder {
     /// did, otherwise why not (the CPU path is then used).
     @discardableResult
     public func attachResidentGPU(_ context: ComputeContext) -> LoomError? {
-        guard let cuda = context as? CUDAContext else {
-            return LoomError(.device, "context", "the encoder computes on the CPU")
-        }
-        do throws(LoomError) {
-            resident = try ResidentInference(network, device: cuda.device, capacity: 1)
-            return nil
-        } catch {
-            return error
-        }
+        attachResident(context, "encoder") { (d) throws(LoomError) in resident = try ResidentInference(network, device: d, capacity: 1) }
     }
 }
 

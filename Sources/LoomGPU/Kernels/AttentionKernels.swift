@@ -41,11 +41,27 @@ extern "C" __global__ void loom_kv_append(T* keys, T* values, const T* k, const 
     }
 }
 
+// acc = +0, then acc = fma(a[j·as], b[j·bs], acc) for j = 0..<n: the canonical dot-product chain,
+// eight operand pairs loaded before their fmas (the chain waits for memory once per eight).
+__device__ __forceinline__ T loom_fma_chain(const T* a, long long as, const T* b, long long bs, long long n) {
+    T acc = 0;
+    long long j = 0;
+    for (; j + 8 <= n; j += 8) {
+        T x[8], y[8];
+        #pragma unroll
+        for (int u = 0; u < 8; u++) { x[u] = a[(j + u) * as]; y[u] = b[(j + u) * bs]; }
+        #pragma unroll
+        for (int u = 0; u < 8; u++) acc = det_fma(x[u], y[u], acc);
+    }
+    for (; j < n; j++) acc = det_fma(a[j * as], b[j * bs], acc);
+    return acc;
+}
+
 // AttentionKernel.forward, one block per (batch row, query t, head h): query t (position start + t)
 // sees keys 0..<L, L = the valid length (or start + n), capped at start + t + 1 when causal. Scores
 // s_j = (fma chain over i of q_i·k_{j,i} from +0)·scale (threads over j); m = max in key order;
 // e_j = exp(s_j − m); Σ in key order; p_j = e_j / Σ; o_i = fma chain over j of p_j·v_{j,i} from +0
-// (threads over i). The chains load eight operands ahead of their fmas. Scores live in dynamic
+// (threads over i), each a `loom_fma_chain`. Scores live in dynamic
 // shared memory (scoreStride values) when `scores` is null, else scoreStride values per block
 // there; `probs` (null: not kept) is [batch, heads, n, n] with zeros past L.
 // (Staging keys and values through shared memory in chunks measured slower for decoding: more
@@ -66,18 +82,7 @@ extern "C" __global__ void loom_attention_forward(T* out, T* scores, T* probs, c
         const T* vb = v + bi * batchStride + (h / group) * d;
         T* s = scores ? scores + job * scoreStride : attention_scores;
         for (long long j = threadIdx.x; j < L; j += blockDim.x) {
-            const T* kj = kb + j * kvw;
-            T acc = 0;
-            long long i = 0;
-            for (; i + 8 <= d; i += 8) {
-                T kv[8];
-                #pragma unroll
-                for (int u = 0; u < 8; u++) kv[u] = kj[i + u];
-                #pragma unroll
-                for (int u = 0; u < 8; u++) acc = det_fma(qt[i + u], kv[u], acc);
-            }
-            for (; i < d; i++) acc = det_fma(qt[i], kj[i], acc);
-            s[j] = acc * scale;
+            s[j] = loom_fma_chain(qt, 1, kb + j * kvw, 1, d) * scale;
         }
         __syncthreads();
         if (threadIdx.x == 0) {
@@ -103,19 +108,7 @@ extern "C" __global__ void loom_attention_forward(T* out, T* scores, T* probs, c
             for (long long j = threadIdx.x; j < n; j += blockDim.x) pr[j] = j < L ? s[j] : (T)0;
         }
         T* ot = out + row * qw + h * d;
-        for (long long i = threadIdx.x; i < d; i += blockDim.x) {
-            T o = 0;
-            long long j = 0;
-            for (; j + 8 <= L; j += 8) {
-                T vv[8];
-                #pragma unroll
-                for (int u = 0; u < 8; u++) vv[u] = vb[(j + u) * kvw + i];
-                #pragma unroll
-                for (int u = 0; u < 8; u++) o = det_fma(s[j + u], vv[u], o);
-            }
-            for (; j < L; j++) o = det_fma(s[j], vb[j * kvw + i], o);
-            ot[i] = o;
-        }
+        for (long long i = threadIdx.x; i < d; i += blockDim.x) ot[i] = loom_fma_chain(s, 1, vb + i, kvw, L);
         __syncthreads();
     }
 }

@@ -59,6 +59,17 @@ extern "C" __global__ void loom_column_sums(T* db, const T* g, long long rows, l
     }
 }
 
+// The lanes of a warp copy row[k0 ..< min(k0 + 256, n)] into `stage` (coalesced loads), then wait
+// for each other.
+__device__ __forceinline__ void loom_warp_stage(T* stage, const T* row, long long k0, long long n, int lane) {
+    #pragma unroll
+    for (int u = 0; u < 8; u++) {
+        const long long k = k0 + u * 32 + lane;
+        if (k < n) stage[u * 32 + lane] = row[k];
+    }
+    __syncwarp();
+}
+
 // ConvLayer.backward: db[o] += g[o, k] for k in order. One warp per row: the lanes stage 256
 // values at a time in shared memory (coalesced loads), lane 0 adds them in order. Launch with
 // 32 threads per row, 256 per block.
@@ -69,12 +80,7 @@ extern "C" __global__ void loom_row_sums(T* db, const T* g, long long rows, long
         const T* row = g + o * cols;
         T s = lane == 0 ? db[o] : (T)0;
         for (long long k0 = 0; k0 < cols; k0 += 256) {
-            #pragma unroll
-            for (int u = 0; u < 8; u++) {
-                const long long k = k0 + u * 32 + lane;
-                if (k < cols) stage[w][u * 32 + lane] = row[k];
-            }
-            __syncwarp();
+            loom_warp_stage(stage[w], row, k0, cols, lane);
             if (lane == 0) {
                 const int n = (int)(cols - k0 < 256 ? cols - k0 : 256);
                 #pragma unroll 16
@@ -280,12 +286,7 @@ extern "C" __global__ void loom_norm_forward(T* y, T* xhat, T* rstd, const T* x,
         for (int pass = rms ? 1 : 0; pass < 2; pass++) {
             T acc = 0;
             for (long long k0 = 0; k0 < f; k0 += 256) {
-                #pragma unroll
-                for (int u = 0; u < 8; u++) {
-                    const long long k = k0 + u * 32 + lane;
-                    if (k < f) stage[wp][u * 32 + lane] = xi[k];
-                }
-                __syncwarp();
+                loom_warp_stage(stage[wp], xi, k0, f, lane);
                 if (lane == 0) {
                     // Eight values read ahead of their operations (shared-memory latency once per eight).
                     const long long m = f - k0 < 256 ? f - k0 : 256;
