@@ -275,10 +275,11 @@ __device__ __forceinline__ float det_f_sqrt(float x) { return __fsqrt_rn(x); }
 DET_FLOAT_OF(exp) DET_FLOAT_OF(expm1) DET_FLOAT_OF(log) DET_FLOAT_OF(log1p) DET_FLOAT_OF(tanh)
 DET_FLOAT_OF(sigmoid) DET_FLOAT_OF(softplus) DET_FLOAT_OF(erf)
 
-// Overloads for kernels written once over T (LayerKernels): det_exp_t(x), det_sqrt_t(x), det_fma(a, b, c).
+// Overloads for kernels written once over T (LayerKernels): det_exp_t(x), det_sqrt_t(x), det_tanh_t(x),
+// det_sigmoid_t(x), det_fma(a, b, c).
 #define DET_BOTH(f) __device__ __forceinline__ float det_##f##_t(float x) { return det_f_##f(x); } \
                     __device__ __forceinline__ double det_##f##_t(double x) { return det_##f(x); }
-DET_BOTH(exp) DET_BOTH(log) DET_BOTH(sqrt)
+DET_BOTH(exp) DET_BOTH(log) DET_BOTH(sqrt) DET_BOTH(tanh) DET_BOTH(sigmoid)
 __device__ __forceinline__ float det_fma(float a, float b, float c) { return __fmaf_rn(a, b, c); }
 __device__ __forceinline__ double det_fma(double a, double b, double c) { return __fma_rn(a, b, c); }
 
