@@ -33,7 +33,7 @@ class ResidentOp<T: LoomFloat> {
         if let l = layer as? SoftmaxLayer<T> {
             switch l.variant {
             case .standard, .temperature, .masked, .grid: return try SoftmaxOp(l, rt)
-            default: throw LoomError(.device, l.path, "softmax \(l.variant.name) has no device-resident kernels yet (products still run on the GPU)")
+            default: return try SoftmaxFamilyOp(l, rt)
             }
         }
         throw LoomError(.device, layer.path.isEmpty ? layer.typeName : layer.path,
@@ -311,7 +311,8 @@ final class SoftmaxOp<T: LoomFloat>: ResidentOp<T> {
     }
 }
 
-/// `NormLayer` (layer norm, RMS norm): one thread per row; the weight gradient one thread per feature.
+/// `NormLayer` (layer norm, RMS norm): the forward one warp per row, the backward one thread per row;
+/// the weight gradient one thread per feature.
 final class NormOp<T: LoomFloat>: ResidentOp<T> {
     let layer: NormLayer<T>
     var out: CUDABuffer?, xhat: CUDABuffer?, rstd: CUDABuffer?, dx: CUDABuffer?

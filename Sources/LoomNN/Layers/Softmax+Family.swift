@@ -117,6 +117,15 @@ extension SoftmaxLayer {
     }
 }
 
+extension SoftmaxLayer {
+    /// The gumbel variant's training noise for `count` inputs of the pass with `seed` and `step`:
+    /// `T(GumbelNoise.sample(…))` for element i of the layer's stream (what `GumbelNoise.add` adds).
+    public func gumbelNoise(count: Int, seed: UInt64, step: UInt64) -> [T] {
+        let stream = StreamID.of("gumbel:" + name, step)
+        return (0..<count).map { T(GumbelNoise.sample(seed: seed, stream: stream, index: $0)) }
+    }
+}
+
 /// Gumbel noise for `gumbel` softmax in training passes: element e of the pass's input gets
 /// `g = −log(−log u)` with `u = (⌊u₀·2⁵²⌋ + 0.5)·2⁻⁵²` ∈ (0, 1), `u₀ = Philox(seed).uniformDouble(stream, e)`,
 /// computed in Double with DetMath.log and rounded once to T; then `x + T(g)`.
