@@ -230,43 +230,46 @@ extern "C" __global__ void loom_global_avg_backward(T* dx, const T* dy, long lon
     GRID_LOOP(e, rows * S) dx[e] = dy[e / S] / (T)S;
 }
 
-// SoftmaxKernel.forward: one thread per group of n; `mask` (null: none) per feature; z = x / temp when hasTemp.
-extern "C" __global__ void loom_softmax_forward(T* y, const T* x, const unsigned char* mask, long long groups, long long n,
-                                                long long hasTemp, T temp) {
-    GRID_LOOP(g, groups) {
-        const T* xi = x + g * n;
-        T* yo = y + g * n;
-        T m = LOOM_NEG_INF;
-        for (long long i = 0; i < n; i++) {
-            if (mask && !mask[i]) continue;
-            const T z = hasTemp ? xi[i] / temp : xi[i];
-            m = det_maximum_of(m, z);
-        }
-        T s = 0;
-        for (long long i = 0; i < n; i++) {
-            if (mask && !mask[i]) { yo[i] = 0; continue; }
-            const T z = hasTemp ? xi[i] / temp : xi[i];
-            const T e = det_exp_t(z - m);
-            yo[i] = e;
-            s = s + e;
-        }
-        for (long long i = 0; i < n; i++) yo[i] = yo[i] / s;
+// SoftmaxKernel.forward of one group of n: `mask` (null: none) per feature; z = x / temp when
+// hasTemp; m = max z over unmasked entries in order; e = exp(z − m) (masked: 0); Σ in order; y = e / Σ.
+__device__ void loom_softmax_group(const T* xi, T* yo, long long n, const unsigned char* mask, long long hasTemp, T temp) {
+    T m = LOOM_NEG_INF;
+    for (long long i = 0; i < n; i++) {
+        if (mask && !mask[i]) continue;
+        const T z = hasTemp ? xi[i] / temp : xi[i];
+        m = det_maximum_of(m, z);
+    }
+    T s = 0;
+    for (long long i = 0; i < n; i++) {
+        if (mask && !mask[i]) { yo[i] = 0; continue; }
+        const T z = hasTemp ? xi[i] / temp : xi[i];
+        const T e = det_exp_t(z - m);
+        yo[i] = e;
+        s = s + e;
+    }
+    for (long long i = 0; i < n; i++) yo[i] = yo[i] / s;
+}
+
+// SoftmaxKernel.backward of one group: c = fma-chain of dy·y; dx = y·(dy − c), then / temp.
+__device__ void loom_softmax_group_backward(const T* d, const T* yi, T* dx, long long n, long long hasTemp, T temp) {
+    T c = 0;
+    for (long long i = 0; i < n; i++) c = det_fma(d[i], yi[i], c);
+    for (long long i = 0; i < n; i++) {
+        const T v = yi[i] * (d[i] - c);
+        dx[i] = hasTemp ? v / temp : v;
     }
 }
 
-// SoftmaxKernel.backward: c = fma-chain of dy·y; dx = y·(dy − c), then / temp.
+// SoftmaxKernel.forward, one thread per group.
+extern "C" __global__ void loom_softmax_forward(T* y, const T* x, const unsigned char* mask, long long groups, long long n,
+                                                long long hasTemp, T temp) {
+    GRID_LOOP(g, groups) loom_softmax_group(x + g * n, y + g * n, n, mask, hasTemp, temp);
+}
+
+// SoftmaxKernel.backward, one thread per group.
 extern "C" __global__ void loom_softmax_backward(T* dx, const T* dy, const T* y, long long groups, long long n,
                                                  long long hasTemp, T temp) {
-    GRID_LOOP(g, groups) {
-        const T* d = dy + g * n;
-        const T* yi = y + g * n;
-        T c = 0;
-        for (long long i = 0; i < n; i++) c = det_fma(d[i], yi[i], c);
-        for (long long i = 0; i < n; i++) {
-            const T v = yi[i] * (d[i] - c);
-            dx[g * n + i] = hasTemp ? v / temp : v;
-        }
-    }
+    GRID_LOOP(g, groups) loom_softmax_group_backward(dy + g * n, y + g * n, dx + g * n, n, hasTemp, temp);
 }
 
 // NormLayer.forward (rms: no mean; w, b may be null). One warp per row: the lanes stage 256 values

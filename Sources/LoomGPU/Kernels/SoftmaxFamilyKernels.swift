@@ -5,20 +5,9 @@
 enum SoftmaxFamilyKernels {
     static let body = #"""
 
-// SoftmaxKernel.forward of one group of n (no mask, no temperature), and its backward.
-__device__ void loom_softmax_group(const T* x, T* y, long long n) {
-    T m = LOOM_NEG_INF;
-    for (long long i = 0; i < n; i++) m = det_maximum_of(m, x[i]);
-    T s = 0;
-    for (long long i = 0; i < n; i++) { const T e = det_exp_t(x[i] - m); y[i] = e; s = s + e; }
-    for (long long i = 0; i < n; i++) y[i] = y[i] / s;
-}
-
-__device__ void loom_softmax_group_backward(const T* dy, const T* y, T* dx, long long n) {
-    T c = 0;
-    for (long long i = 0; i < n; i++) c = det_fma(dy[i], y[i], c);
-    for (long long i = 0; i < n; i++) dx[i] = y[i] * (dy[i] - c);
-}
+// The plain softmax of a group (no mask, no temperature) and its backward: LayerKernels' group functions.
+#define loom_softmax_plain(x, y, n) loom_softmax_group(x, y, n, nullptr, 0, (T)1)
+#define loom_softmax_plain_backward(dy, y, dx, n) loom_softmax_group_backward(dy, y, dx, n, 0, (T)1)
 
 // HierarchicalSoftmax.forward: q (aux, every level's node probabilities) and y; scratch: n per row.
 extern "C" __global__ void loom_hierarchical_forward(T* y, T* q, T* scratch, const T* x, const long long* levels, long long depth,
@@ -41,7 +30,7 @@ extern "C" __global__ void loom_hierarchical_forward(T* y, T* q, T* scratch, con
                 }
                 s[u] = acc;
             }
-            for (long long p = 0; p < nodes / g; p++) loom_softmax_group(s + p * g, qo + off + p * g, g);
+            for (long long p = 0; p < nodes / g; p++) loom_softmax_plain(s + p * g, qo + off + p * g, g);
             for (long long i = 0; i < n; i++) {
                 const T qi = qo[off + i / size];
                 yo[i] = l == 0 ? qi : yo[i] * qi;
@@ -178,12 +167,12 @@ extern "C" __global__ void loom_adaptive_forward(T* y, T* a, const T* x, const l
         T* ar = a + r * inW;
         T* yo = y + r * outW;
         const long long hw = head + count;
-        loom_softmax_group(xi, ar, hw);
+        loom_softmax_plain(xi, ar, hw);
         for (long long j = 0; j < head; j++) yo[j] = ar[j];
         long long inOff = hw, outOff = head;
         for (long long c = 0; c < count; c++) {
             const long long nc = clusters[c];
-            loom_softmax_group(xi + inOff, ar + inOff, nc);
+            loom_softmax_plain(xi + inOff, ar + inOff, nc);
             const T pc = ar[head + c];
             for (long long k = 0; k < nc; k++) yo[outOff + k] = pc * ar[inOff + k];
             inOff += nc; outOff += nc;
@@ -210,10 +199,10 @@ extern "C" __global__ void loom_adaptive_backward(T* dx, T* scratch, const T* dy
             dq[head + c] = acc;
             const T pc = ar[head + c];
             for (long long k = 0; k < nc; k++) dr[k] = g[outOff + k] * pc;
-            loom_softmax_group_backward(dr, ar + inOff, d + inOff, nc);
+            loom_softmax_plain_backward(dr, ar + inOff, d + inOff, nc);
             inOff += nc; outOff += nc;
         }
-        loom_softmax_group_backward(dq, ar, d, hw);
+        loom_softmax_plain_backward(dq, ar, d, hw);
     }
 }
 
@@ -223,8 +212,8 @@ extern "C" __global__ void loom_mixture_forward(T* y, T* a, const T* x, long lon
         const T* xi = x + r * (k * v + k);
         T* ar = a + r * (k * v + k);
         T* pi = ar + k * v;
-        loom_softmax_group(xi + k * v, pi, k);
-        for (long long c = 0; c < k; c++) loom_softmax_group(xi + c * v, ar + c * v, v);
+        loom_softmax_plain(xi + k * v, pi, k);
+        for (long long c = 0; c < k; c++) loom_softmax_plain(xi + c * v, ar + c * v, v);
         for (long long j = 0; j < v; j++) {
             T acc = 0;
             for (long long c = 0; c < k; c++) acc = det_fma(pi[c], ar[c * v + j], acc);
@@ -247,9 +236,9 @@ extern "C" __global__ void loom_mixture_backward(T* dx, T* scratch, const T* dy,
             for (long long j = 0; j < v; j++) acc = det_fma(g[j], ar[c * v + j], acc);
             dpi[c] = acc;
             for (long long j = 0; j < v; j++) ds[j] = pi[c] * g[j];
-            loom_softmax_group_backward(ds, ar + c * v, d + c * v, v);
+            loom_softmax_plain_backward(ds, ar + c * v, d + c * v, v);
         }
-        loom_softmax_group_backward(dpi, pi, d + k * v, k);
+        loom_softmax_plain_backward(dpi, pi, d + k * v, k);
     }
 }
 """#
