@@ -11,7 +11,7 @@ import LoomNN
 /// dense (with stitch and tied dense), activation, conv1d/conv2d, max/avg pooling, global average
 /// pooling, flatten/reshape, softmax (every variant but entmax with α other than 1.5 and 2), layer and RMS norm,
 /// embedding, position embedding, bias, dropout, swiglu, multi-head attention (with RoPE), rnn, lstm,
-/// gru, parallel (every combine mode), sequential and residual blocks. Anything else is a `device` error
+/// gru, kmeans, parallel (every combine mode), sequential and residual blocks. Anything else is a `device` error
 /// naming the layer; `CUDAContext` still runs such networks' products on the GPU.
 public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
     public let network: Network<T>

@@ -29,6 +29,7 @@ class ResidentOp<T: LoomFloat> {
         if let l = layer as? PositionEmbeddingLayer<T> { return TableRowsOp(position: l, rt) }
         if let l = layer as? BiasLayer<T> { return TableRowsOp(bias: l, rt) }
         if let l = layer as? RecurrentLayer<T> { return RecurrentOp(l, rt) }
+        if let l = layer as? KMeansLayer<T> { return KMeansOp(l, rt) }
         if let l = layer as? DropoutLayer<T> { return DropoutOp(l, rt) }
         if let l = layer as? SoftmaxLayer<T> {
             switch l.variant {
