@@ -32,13 +32,17 @@ struct TableLock {
 /// Live handles of one kind, so a NULL, freed, foreign or wrong-kind pointer is an error instead
 /// of a crash: every call looks its handle up here before touching it. A handle is the address of
 /// its retained object, so a trainer passed where a network is expected is simply not found.
-struct HandleTable<Object: AnyObject> {
+/// A class held in a constant: the table itself is never copied, and its dictionary is touched
+/// only under the lock (a struct in a static variable was copied, dictionary included, outside
+/// the lock by every lookup — a race with a concurrent insert, seen as a crash in the threaded
+/// C ABI test).
+final class HandleTable<Object: AnyObject> {
     let what: String
-    var live: [UInt: Object] = [:]
+    private var live: [UInt: Object] = [:]
 
     init(_ what: String) { self.what = what }
 
-    mutating func add(_ o: Object) -> OpaquePointer {
+    func add(_ o: Object) -> OpaquePointer {
         let p = Unmanaged.passRetained(o).toOpaque()
         TableLock.locked { live[UInt(bitPattern: p)] = o }
         return OpaquePointer(p)
@@ -52,7 +56,7 @@ struct HandleTable<Object: AnyObject> {
     }
 
     /// Releases a handle; NULL is ignored, a handle that is not live is reported (double free).
-    mutating func remove(_ p: OpaquePointer?, _ function: String) {
+    func remove(_ p: OpaquePointer?, _ function: String) {
         guard let p else { return }
         let o = TableLock.locked { live.removeValue(forKey: UInt(bitPattern: UnsafeRawPointer(p))) }
         if o == nil { LastError.set("\(function): not a live \(what) (freed twice?)"); return }
@@ -61,9 +65,9 @@ struct HandleTable<Object: AnyObject> {
 }
 
 enum Handles {
-    nonisolated(unsafe) static var networks = HandleTable<NetworkHandle>("network")
-    nonisolated(unsafe) static var trainers = HandleTable<TrainerHandle>("trainer")
-    nonisolated(unsafe) static var tokenizers = HandleTable<TokenizerHandle>("tokenizer")
+    nonisolated(unsafe) static let networks = HandleTable<NetworkHandle>("network")
+    nonisolated(unsafe) static let trainers = HandleTable<TrainerHandle>("trainer")
+    nonisolated(unsafe) static let tokenizers = HandleTable<TokenizerHandle>("tokenizer")
 }
 
 /// The calling thread's last error message.

@@ -1,5 +1,5 @@
 /// The rest of the softmax family (`Softmax+Family.swift`, `Softmax+Sparse.swift`) over the element
-/// type `T` of `LayerKernels`, compiled with them: hierarchical, sparsemax, entmax (α = 2 and 1.5),
+/// type `T` of `LayerKernels`, compiled with them: hierarchical, sparsemax, entmax,
 /// adaptive and mixture, one thread per row walking the CPU kernel's canonical order (gumbel is the
 /// standard kernel with a temperature after host-made noise). `scratch` holds per-row work space.
 enum SoftmaxFamilyKernels {
@@ -113,9 +113,9 @@ extern "C" __global__ void loom_sparsemax_backward(T* dx, const T* dy, const T* 
     }
 }
 
-// Entmax.forward for α = 2 (square = 0: P(u) = u) or α = 1.5 (square = 1: P(u) = u·u): a = α − 1,
-// powN = n^(1−α) (both rounded to T on the host), 60 bisection steps.
-extern "C" __global__ void loom_entmax_forward(T* y, const T* x, long long rows, long long n, long long square, T a, T powN) {
+// Entmax.forward: mode 0 (α = 2: P(u) = u), 1 (α = 1.5: P(u) = u·u) or 2 (P(u) = pow(u, e));
+// a = α − 1, e = 1/(α − 1), powN = n^(1−α) (each rounded to T on the host); 60 bisection steps.
+extern "C" __global__ void loom_entmax_forward(T* y, const T* x, long long rows, long long n, long long mode, T a, T e, T powN) {
     GRID_LOOP(r, rows) {
         const T* xi = x + r * n;
         T* yo = y + r * n;
@@ -130,7 +130,7 @@ extern "C" __global__ void loom_entmax_forward(T* y, const T* x, long long rows,
             sum = 0;
             for (long long i = 0; i < n; i++) {
                 const T u = xi[i] * a - t;
-                const T p = u <= 0 ? (T)0 : (square ? u * u : u);
+                const T p = u <= 0 ? (T)0 : (mode == 0 ? u : (mode == 1 ? u * u : det_pow_t(u, e)));
                 yo[i] = p;
                 sum = sum + p;
             }
@@ -140,22 +140,25 @@ extern "C" __global__ void loom_entmax_forward(T* y, const T* x, long long rows,
     }
 }
 
-// Entmax.backward (gate: 1 for α = 2, sqrt(y) for α = 1.5, 0 off the support).
-extern "C" __global__ void loom_entmax_backward(T* dx, const T* dy, const T* y, long long rows, long long n, long long square) {
+// Entmax.backward: the gate y^(2−α) on the support (1 for α = 2, sqrt(y) for α = 1.5, else
+// pow(y, b) with b = 2 − α), 0 elsewhere.
+__device__ __forceinline__ T loom_entmax_gate(T y, long long mode, T b) {
+    if (!(y > 0)) return 0;
+    return mode == 0 ? (T)1 : (mode == 1 ? det_sqrt_t(y) : det_pow_t(y, b));
+}
+
+extern "C" __global__ void loom_entmax_backward(T* dx, const T* dy, const T* y, long long rows, long long n, long long mode, T b) {
     GRID_LOOP(r, rows) {
         const T* g = dy + r * n;
         const T* yr = y + r * n;
         T sdy = 0, ss = 0;
         for (long long i = 0; i < n; i++) {
-            const T s = !(yr[i] > 0) ? (T)0 : (square ? det_sqrt_t(yr[i]) : (T)1);
+            const T s = loom_entmax_gate(yr[i], mode, b);
             sdy = det_fma(s, g[i], sdy);
             ss = ss + s;
         }
         const T q = sdy / ss;
-        for (long long i = 0; i < n; i++) {
-            const T s = !(yr[i] > 0) ? (T)0 : (square ? det_sqrt_t(yr[i]) : (T)1);
-            dx[r * n + i] = s * (g[i] - q);
-        }
+        for (long long i = 0; i < n; i++) dx[r * n + i] = loom_entmax_gate(yr[i], mode, b) * (g[i] - q);
     }
 }
 

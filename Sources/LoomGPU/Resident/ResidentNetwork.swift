@@ -9,7 +9,7 @@ import LoomNN
 ///
 /// Built for native execution (f32, f64) of networks whose every layer has device kernels:
 /// dense (with stitch and tied dense), activation, conv1d/conv2d, max/avg pooling, global average
-/// pooling, flatten/reshape, softmax (every variant but entmax with α other than 1.5 and 2), layer and RMS norm,
+/// pooling, flatten/reshape, softmax (every variant), layer and RMS norm,
 /// embedding, position embedding, bias, dropout, swiglu, multi-head attention (with RoPE), rnn, lstm,
 /// gru, kmeans, parallel (every combine mode), sequential and residual blocks. Anything else is a `device` error
 /// naming the layer; `CUDAContext` still runs such networks' products on the GPU.

@@ -3,28 +3,21 @@ import LoomNN
 
 /// `SoftmaxLayer`'s other variants (`SoftmaxFamilyKernels`): hierarchical, gumbel (its training
 /// noise made on the host from the layer's Philox stream, `gumbelNoise`, and added on the device),
-/// sparsemax, entmax with α = 2 or 1.5, adaptive and mixture; one thread per row.
+/// sparsemax, entmax (any α: DetMath's pow on the device), adaptive and mixture; one thread per row.
 final class SoftmaxFamilyOp<T: LoomFloat>: ResidentOp<T> {
     let layer: SoftmaxLayer<T>
     let inWidth: Int, outWidth: Int
     var out: CUDABuffer?, aux: CUDABuffer?, scratch: CUDABuffer?, dx: CUDABuffer?, table: CUDABuffer?, noise: CUDABuffer?, noisy: CUDABuffer?
     let sum: ResidentRuntime<T>.Formula
-    /// Entmax: 1 for α = 1.5 (P(u) = u²), 0 for α = 2.
-    let square: Int
+    /// Entmax: 0 for α = 2 (P(u) = u), 1 for α = 1.5 (P(u) = u²), 2 otherwise (DetMath's pow).
+    let mode: Int
 
     init(_ l: SoftmaxLayer<T>, _ rt: ResidentRuntime<T>) throws(LoomError) {
         layer = l
         inWidth = l.inputShape.last ?? 0
         outWidth = l.outputShape.last ?? 0
         sum = rt.formula(ElementwiseProgram.sum)
-        var sq = 0
-        if case .entmax(let alpha) = l.variant {
-            guard alpha == 2 || alpha == 1.5 else {
-                throw LoomError(.device, l.path, "softmax entmax α=\(alpha) has no device-resident kernels yet (α = 1.5 and 2 do; products still run on the GPU)")
-            }
-            sq = alpha == 1.5 ? 1 : 0
-        }
-        square = sq
+        if case .entmax(let alpha) = l.variant { mode = alpha == 2 ? 0 : (alpha == 1.5 ? 1 : 2) } else { mode = 0 }
         super.init(rt)
         switch l.variant {
         case .hierarchical(let levels): _ = try rt.upload(levels.map { Int64($0) }, into: &table)
@@ -56,8 +49,8 @@ final class SoftmaxFamilyOp<T: LoomFloat>: ResidentOp<T> {
             try rt.run("loom_sparsemax_forward", over: rows, [.pointer(y), .pointer(try rt.reserve(&scratch, rows * n)), .pointer(x.pointer),
                                                               .int(rows), .int(n)])
         case .entmax(let alpha):
-            try rt.run("loom_entmax_forward", over: rows, [.pointer(y), .pointer(x.pointer), .int(rows), .int(n), .int(square),
-                                                           .scalar(T(alpha - 1)), .scalar(T(DetMath.pow(Double(n), 1 - alpha)))])
+            try rt.run("loom_entmax_forward", over: rows, [.pointer(y), .pointer(x.pointer), .int(rows), .int(n), .int(mode),
+                                                           .scalar(T(alpha - 1)), .scalar(T(1 / (alpha - 1))), .scalar(T(DetMath.pow(Double(n), 1 - alpha)))])
         case .adaptive(let head, let clusters):
             try rt.run("loom_adaptive_forward", over: rows, [.pointer(y), .pointer(try rt.reserve(&aux, rows * n)), .pointer(x.pointer),
                                                              .pointer(table!.pointer), .int(clusters.count), .int(head), .int(rows), .int(n), .int(outWidth)])
@@ -84,9 +77,9 @@ final class SoftmaxFamilyOp<T: LoomFloat>: ResidentOp<T> {
                                                              .int(1), .scalar(T(t))])
         case .sparsemax:
             try rt.run("loom_sparsemax_backward", over: rows, [.pointer(d), .pointer(dy.pointer), .pointer(out!.pointer), .int(rows), .int(n)])
-        case .entmax:
+        case .entmax(let alpha):
             try rt.run("loom_entmax_backward", over: rows, [.pointer(d), .pointer(dy.pointer), .pointer(out!.pointer), .int(rows), .int(n),
-                                                            .int(square)])
+                                                            .int(mode), .scalar(T(2 - alpha))])
         case .adaptive(let head, let clusters):
             let width = head + clusters.count + (clusters.max() ?? 0)
             try rt.run("loom_adaptive_backward", over: rows, [.pointer(d), .pointer(try rt.reserve(&scratch, rows * width)), .pointer(dy.pointer),
