@@ -1,6 +1,6 @@
 import LoomCore
 
-/// Compares every `DetMathCUDA` function (and `maximum`/`minimum`) on the GPU with the CPU, bit for
+/// Compares every `DetMathCUDA` function (and `maximum`/`minimum`, and `pow`) on the GPU with the CPU, bit for
 /// bit (NaNs count as equal, as in every determinism check): `loom bench --mode gpu-math`.
 ///
 /// Inputs: for Float, `count` bit patterns spread evenly over all 2^32 (every exponent, both
@@ -43,7 +43,45 @@ public enum DetMathCheck {
             out.append(try compare(name, e, xf, zf, device: device, host: host))
             out.append(try compare(name, e, xd, zd, device: device, host: host))
         }
+        // pow (binary, not a formula node): bases from the same sweeps, exponents uniform in [−8, 8]
+        // with every eighth an integer (negative bases, exact powers of two).
+        let yd: [Double] = (0..<count).map { i in
+            let u = rng.uniformDouble(stream: StreamID.of("detmath-check-pow"), index: UInt64(i)) * 16 - 8
+            return i % 8 == 0 ? u.rounded(.towardZero) : u
+        }
+        out.append(try comparePow(xf, yd.map { Float($0) }, device: device, host: host))
+        out.append(try comparePow(xd, yd, device: device, host: host))
         return out
+    }
+
+    /// `det_pow` (Double) or `det_f_pow` (Float) on the GPU against `DetMath.pow`.
+    static func comparePow<T: LoomFloat>(_ xs: [T], _ ys: [T], device: CUDADevice, host: ComputeContext) throws(LoomError) -> Result {
+        let t = T.self == Double.self ? "double" : "float", f = T.self == Double.self ? "det_pow" : "det_f_pow"
+        let kernel = KernelHandle(source: DetMathCUDA.source + """
+
+            extern "C" __global__ void loom_pow_check(long long n, const \(t)* x, const \(t)* y, \(t)* out) {
+                for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+                    out[i] = \(f)(x[i], y[i]);
+            }
+
+            """, name: "loom_pow_check")
+        let bytes = xs.count * MemoryLayout<T>.stride
+        let x = try CUDABuffer(device, bytes: bytes), y = try CUDABuffer(device, bytes: bytes), o = try CUDABuffer(device, bytes: bytes)
+        try xs.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: x.pointer) }
+        try ys.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: y.pointer) }
+        try device.launch(kernel, over: xs.count, [.int(xs.count), .pointer(x.pointer), .pointer(y.pointer), .pointer(o.pointer)])
+        let gpu = try device.copyOut(o.pointer, count: xs.count, as: T.self)
+        var cpu = [T](repeating: 0, count: xs.count)
+        cpu.withUnsafeMutableBufferPointer { c in
+            let cp = c.baseAddress!
+            host.parallelRanges(xs.count, minChunk: 4096) { r in for i in r { cp[i] = T.detPow(xs[i], ys[i]) } }
+        }
+        var bad = 0, first: String? = nil
+        for i in 0..<xs.count where gpu[i].bits64 != cpu[i].bits64 && !(gpu[i].isNaN && cpu[i].isNaN) {
+            bad += 1
+            if first == nil { first = "pow(\(xs[i]), \(ys[i])): gpu \(gpu[i]), cpu \(cpu[i])" }
+        }
+        return Result(function: "pow", element: T.dtype.name, count: xs.count, mismatches: bad, firstMismatch: first)
     }
 
     /// `e` of `x` (and `z`) on the GPU and by `ScalarExpr.evaluate` on the host.
