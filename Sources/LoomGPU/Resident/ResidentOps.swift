@@ -379,8 +379,9 @@ final class EmbeddingOp<T: LoomFloat>: ResidentOp<T> {
     }
 }
 
-/// `DropoutLayer`: in training, the layer's own mask (`mask(count:seed:step:)`, computed on the host
-/// from Philox and uploaded), applied by its `maskProgram`; the identity otherwise.
+/// `DropoutLayer`: in training, the layer's mask made on the device from the same Philox stream
+/// (`loom_dropout_mask`, equal to `mask(count:seed:step:)`), applied by its `maskProgram`; the
+/// identity otherwise.
 final class DropoutOp<T: LoomFloat>: ResidentOp<T> {
     let layer: DropoutLayer<T>
     let apply: ResidentRuntime<T>.Formula
@@ -394,7 +395,9 @@ final class DropoutOp<T: LoomFloat>: ResidentOp<T> {
     override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
         active = rt.training && layer.rate > 0
         guard active else { return x }
-        let m = try rt.upload(layer.mask(count: x.count, seed: rt.seed, step: rt.step), into: &mask)
+        let m = try rt.reserve(&mask, x.count)
+        try rt.run("loom_dropout_mask", over: x.count, [.pointer(m), .int(x.count)] + rt.philox(stream: layer.maskStream(step: rt.step))
+                                                       + [.float(Float(layer.rate)), .scalar(layer.scale)])
         let y = try rt.reserve(&out, x.count)
         try rt.run(apply, n: x.count, inputs: [x.pointer, m], outputs: [y])
         return DeviceTensor(pointer: y, shape: x.shape)

@@ -118,6 +118,12 @@ final class ResidentRuntime<T: LoomFloat> {
         profile![key] = (e.seconds + ResidentRuntime.now() - t0, e.calls + 1)
     }
 
+    /// The Philox key (from the network's seed) and `stream`, as the random kernels take them.
+    func philox(stream: UInt64) -> [KernelArgument] {
+        let p = Philox(seed: seed)
+        return [.int(Int(p.key0)), .int(Int(p.key1)), .int(Int(bitPattern: UInt(stream)))]
+    }
+
     /// The profile as lines `ms calls key`, slowest first.
     var profileLines: [String] {
         (profile ?? [:]).sorted { $0.value.seconds > $1.value.seconds }

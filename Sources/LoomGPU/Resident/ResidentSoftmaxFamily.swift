@@ -2,13 +2,12 @@ import LoomCore
 import LoomNN
 
 /// `SoftmaxLayer`'s other variants (`SoftmaxFamilyKernels`): hierarchical, gumbel (its training
-/// noise made on the host from the layer's Philox stream, `gumbelNoise`, and added on the device),
+/// noise made on the device from the layer's Philox stream, `loom_gumbel_add`),
 /// sparsemax, entmax (any α: DetMath's pow on the device), adaptive and mixture; one thread per row.
 final class SoftmaxFamilyOp<T: LoomFloat>: ResidentOp<T> {
     let layer: SoftmaxLayer<T>
     let inWidth: Int, outWidth: Int
-    var out: CUDABuffer?, aux: CUDABuffer?, scratch: CUDABuffer?, dx: CUDABuffer?, table: CUDABuffer?, noise: CUDABuffer?, noisy: CUDABuffer?
-    let sum: ResidentRuntime<T>.Formula
+    var out: CUDABuffer?, aux: CUDABuffer?, scratch: CUDABuffer?, dx: CUDABuffer?, table: CUDABuffer?, noisy: CUDABuffer?
     /// Entmax: 0 for α = 2 (P(u) = u), 1 for α = 1.5 (P(u) = u²), 2 otherwise (DetMath's pow).
     let mode: Int
 
@@ -16,7 +15,6 @@ final class SoftmaxFamilyOp<T: LoomFloat>: ResidentOp<T> {
         layer = l
         inWidth = l.inputShape.last ?? 0
         outWidth = l.outputShape.last ?? 0
-        sum = rt.formula(ElementwiseProgram.sum)
         if case .entmax(let alpha) = l.variant { mode = alpha == 2 ? 0 : (alpha == 1.5 ? 1 : 2) } else { mode = 0 }
         super.init(rt)
         switch l.variant {
@@ -40,9 +38,9 @@ final class SoftmaxFamilyOp<T: LoomFloat>: ResidentOp<T> {
         case .gumbel(let t):
             var input = x.pointer
             if rt.training {
-                let g = try rt.upload(layer.gumbelNoise(count: x.count, seed: rt.seed, step: rt.step), into: &noise)
                 input = try rt.reserve(&noisy, x.count)
-                try rt.run(sum, n: x.count, inputs: [x.pointer, g], outputs: [input])
+                try rt.run("loom_gumbel_add", over: x.count, [.pointer(input), .pointer(x.pointer), .int(x.count)]
+                                                             + rt.philox(stream: layer.noiseStream(step: rt.step)))
             }
             try rt.run("loom_softmax_forward", over: rows, [.pointer(y), .pointer(input), .pointer(0), .int(rows), .int(n), .int(1), .scalar(T(t))])
         case .sparsemax:

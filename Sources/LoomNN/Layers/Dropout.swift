@@ -18,12 +18,18 @@ public final class DropoutLayer<T: LoomFloat>: Layer<T> {
     public override var typeName: String { "dropout" }
     public override var summary: String { "rate \(rate)" }
 
+    /// The Philox stream of the training pass at `step`.
+    public func maskStream(step: UInt64) -> UInt64 { StreamID.of("dropout:" + name, step) }
+
+    /// `T(1 / (1 − rate))`, the factor of a kept element.
+    public var scale: T { T(1.0 / (1.0 - rate)) }
+
     /// The mask of one training pass: `scale` where element i is kept, 0 where it is dropped.
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func mask(count: Int, seed: UInt64, step: UInt64) -> [T] {
         let rng = Philox(seed: seed)
-        let stream = StreamID.of("dropout:" + name, step)
-        let scale = T(1.0 / (1.0 - rate))
+        let stream = maskStream(step: step)
+        let scale = self.scale
         let r = Float(rate)
         var mask = [T](repeating: 0, count: count)
         for i in 0..<count where rng.uniformFloat(stream: stream, index: UInt64(i)) >= r { mask[i] = scale }

@@ -60,7 +60,7 @@ extension SoftmaxLayer {
         var aux = [T](repeating: 0, count: rows * aw)
         var xin = x.data
         if case .gumbel = v, pass.dropout {
-            GumbelNoise.add(&xin, seed: pass.seed, stream: StreamID.of("gumbel:" + name, pass.step), context: pass.context)
+            GumbelNoise.add(&xin, seed: pass.seed, stream: noiseStream(step: pass.step), context: pass.context)
         }
         let y = aux.withUnsafeMutableBufferPointer { ap in
             Elementwise.rows(pass.context, rows: rows, inWidth: f, outWidth: outW, xin) { row, xi, yo in
@@ -118,10 +118,13 @@ extension SoftmaxLayer {
 }
 
 extension SoftmaxLayer {
+    /// The gumbel variant's Philox stream for the training pass at `step`.
+    public func noiseStream(step: UInt64) -> UInt64 { StreamID.of("gumbel:" + name, step) }
+
     /// The gumbel variant's training noise for `count` inputs of the pass with `seed` and `step`:
     /// `T(GumbelNoise.sample(…))` for element i of the layer's stream (what `GumbelNoise.add` adds).
     public func gumbelNoise(count: Int, seed: UInt64, step: UInt64) -> [T] {
-        let stream = StreamID.of("gumbel:" + name, step)
+        let stream = noiseStream(step: step)
         return (0..<count).map { T(GumbelNoise.sample(seed: seed, stream: stream, index: $0)) }
     }
 }
