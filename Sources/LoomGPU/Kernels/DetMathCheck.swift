@@ -65,23 +65,9 @@ public enum DetMathCheck {
             }
 
             """, name: "loom_pow_check")
-        let bytes = xs.count * MemoryLayout<T>.stride
-        let x = try CUDABuffer(device, bytes: bytes), y = try CUDABuffer(device, bytes: bytes), o = try CUDABuffer(device, bytes: bytes)
-        try xs.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: x.pointer) }
-        try ys.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: y.pointer) }
-        try device.launch(kernel, over: xs.count, [.int(xs.count), .pointer(x.pointer), .pointer(y.pointer), .pointer(o.pointer)])
-        let gpu = try device.copyOut(o.pointer, count: xs.count, as: T.self)
-        var cpu = [T](repeating: 0, count: xs.count)
-        cpu.withUnsafeMutableBufferPointer { c in
-            let cp = c.baseAddress!
-            host.parallelRanges(xs.count, minChunk: 4096) { r in for i in r { cp[i] = T.detPow(xs[i], ys[i]) } }
+        return try compare("pow", kernel, xs, ys, device: device, host: host) { r, out in
+            for i in r { out[i] = T.detPow(xs[i], ys[i]) }
         }
-        var bad = 0, first: String? = nil
-        for i in 0..<xs.count where gpu[i].bits64 != cpu[i].bits64 && !(gpu[i].isNaN && cpu[i].isNaN) {
-            bad += 1
-            if first == nil { first = "pow(\(xs[i]), \(ys[i])): gpu \(gpu[i]), cpu \(cpu[i])" }
-        }
-        return Result(function: "pow", element: T.dtype.name, count: xs.count, mismatches: bad, firstMismatch: first)
     }
 
     /// `e` of `x` (and `z`) on the GPU and by `ScalarExpr.evaluate` on the host.
@@ -90,24 +76,32 @@ public enum DetMathCheck {
         let program = ScalarProgram(inputs: ["x", "z"], statements: [.init("y", e)], outputs: ["y"])
         let kernel = KernelHandle(source: FormulaKernel(program, element: T.self == Double.self ? .f64 : .f32).source,
                                   name: FormulaKernel.functionName)
+        return try compare(name, kernel, xs, zs, device: device, host: host) { r, out in
+            var env = ScalarEnvironment<T>()
+            for i in r { env.set("x", xs[i]); env.set("z", zs[i]); out[i] = e.evaluate(env) }
+        }
+    }
+
+    /// `kernel` (arguments: n, x, z, out) on the GPU against `cpu` (filling `out` over a range of
+    /// indices, on the host's threads), bit for bit.
+    static func compare<T: LoomFloat>(_ name: String, _ kernel: KernelHandle, _ xs: [T], _ zs: [T], device: CUDADevice,
+                                      host: ComputeContext,
+                                      cpu: (Range<Int>, UnsafeMutablePointer<T>) -> Void) throws(LoomError) -> Result {
         let bytes = xs.count * MemoryLayout<T>.stride
         let x = try CUDABuffer(device, bytes: bytes), z = try CUDABuffer(device, bytes: bytes), y = try CUDABuffer(device, bytes: bytes)
         try xs.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: x.pointer) }
         try zs.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: z.pointer) }
         try device.launch(kernel, over: xs.count, [.int(xs.count), .pointer(x.pointer), .pointer(z.pointer), .pointer(y.pointer)])
         let gpu = try device.copyOut(y.pointer, count: xs.count, as: T.self)
-        var cpu = [T](repeating: 0, count: xs.count)
-        cpu.withUnsafeMutableBufferPointer { c in
+        var cpuValues = [T](repeating: 0, count: xs.count)
+        cpuValues.withUnsafeMutableBufferPointer { c in
             let cp = c.baseAddress!
-            host.parallelRanges(xs.count, minChunk: 4096) { r in
-                var env = ScalarEnvironment<T>()
-                for i in r { env.set("x", xs[i]); env.set("z", zs[i]); cp[i] = e.evaluate(env) }
-            }
+            host.parallelRanges(xs.count, minChunk: 4096) { r in cpu(r, cp) }
         }
         var bad = 0, first: String? = nil
-        for i in 0..<xs.count where gpu[i].bits64 != cpu[i].bits64 && !(gpu[i].isNaN && cpu[i].isNaN) {
+        for i in 0..<xs.count where gpu[i].bits64 != cpuValues[i].bits64 && !(gpu[i].isNaN && cpuValues[i].isNaN) {
             bad += 1
-            if first == nil { first = "x = \(xs[i]) (0x\(Hex.string(xs[i].bits64, digits: 16))), z = \(zs[i]): gpu \(gpu[i]), cpu \(cpu[i])" }
+            if first == nil { first = "x = \(xs[i]) (0x\(Hex.string(xs[i].bits64, digits: 16))), z = \(zs[i]): gpu \(gpu[i]), cpu \(cpuValues[i])" }
         }
         return Result(function: name, element: T.dtype.name, count: xs.count, mismatches: bad, firstMismatch: first)
     }
