@@ -18,10 +18,8 @@ enum LLMBench {
         // A fixed, varied prompt: ids from a Philox stream over the vocabulary (no special ids < 17).
         let rng = Philox(seed: 7)
         let prompt = (0..<n).map { 17 + Int(rng.uint32(stream: StreamID.of("bench-llm"), index: UInt64($0)) % UInt32(gen.config.vocabSize - 17)) }
-        var bestPP = Double.infinity, bestTG = Double.infinity
-        var generated = [Int]()
-        var logitHash = BitHash()
-        for _ in 0..<repeats {
+        // One prefill, then m greedy tokens: the ids, every step's logits, and the two times.
+        func decode() throws -> (ids: [Int], steps: [[Float]], prefill: Double, generation: Double) {
             let session = try gen.session(capacity: n + m, context: context)
             let a = LoomCommand.Bench.now()
             var logits = try session.step(prompt)
@@ -33,20 +31,24 @@ enum LLMBench {
                 logits = try session.step([next])
                 steps.append(logits)
             }
-            let c = LoomCommand.Bench.now()
-            bestPP = Swift.min(bestPP, b - a)
-            bestTG = Swift.min(bestTG, c - b)
-            generated = ids
+            return (ids, steps, b - a, LoomCommand.Bench.now() - b)
+        }
+        var bestPP = Double.infinity, bestTG = Double.infinity
+        var generated = [Int]()
+        var logitHash = BitHash()
+        for _ in 0..<repeats {
+            let r = try decode()
+            bestPP = Swift.min(bestPP, r.prefill)
+            bestTG = Swift.min(bestTG, r.generation)
+            generated = r.ids
             // Every step's logits, as one hash (the CPU and the GPU must agree on each bit).
             logitHash = BitHash()
-            for l in steps { for v in l { logitHash.addUInt32(v.bitPattern) } }
+            for l in r.steps { for v in l { logitHash.addUInt32(v.bitPattern) } }
         }
         if let v = getenv("LOOM_GPU_PROFILE"), String(cString: v) == "1", let d = gen.decoder {
             // One more prefill and decode, every kernel waited for and timed.
             d.profiling = true
-            let session = try gen.session(capacity: n + m, context: context)
-            var logits = try session.step(prompt)
-            for i in 0..<m { logits = try session.step([try Sampler.next(logits, history: [], settings: .greedy, step: UInt64(i))]) }
+            _ = try decode()
             for l in d.profileLines { note("profile llm: \(l) (prefill \(n) + \(m) steps)") }
             d.profiling = false
         }

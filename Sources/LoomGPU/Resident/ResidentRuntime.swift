@@ -159,9 +159,7 @@ final class ResidentRuntime<T: LoomFloat> {
 
     /// A buffer of at least `count` elements in `buffer` (created on first use).
     func reserve(_ buffer: inout CUDABuffer?, _ count: Int) throws(LoomError) -> CUdeviceptr {
-        if buffer == nil { buffer = try CUDABuffer(device) }
-        try buffer!.reserve(Swift.max(count, 1) * size)
-        return buffer!.pointer
+        try reserveBytes(&buffer, Swift.max(count, 1) * size)
     }
 
     func zero(_ p: CUdeviceptr, _ count: Int) throws(LoomError) { try device.zero(p, bytes: count * size) }
