@@ -41,7 +41,7 @@ enum CUDAEmulator {
 #include <memory>
 #include <thread>
 #include <vector>
-using std::isnan; using std::rint; using std::trunc; using std::fabs;
+using std::isnan; using std::isfinite; using std::rint; using std::trunc; using std::fabs;
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -76,6 +76,8 @@ inline float __double2float_rn(double d) { return (float)d; }
 inline int __clzll(long long x) { return x == 0 ? 64 : __builtin_clzll((unsigned long long)x); }
 inline float __int_as_float(unsigned int i) { float f; std::memcpy(&f, &i, 4); return f; }
 inline int __float_as_int(float f) { int i; std::memcpy(&i, &f, 4); return i; }
+inline float __uint_as_float(unsigned int i) { float f; std::memcpy(&f, &i, 4); return f; }
+inline unsigned int __float_as_uint(float f) { unsigned int i; std::memcpy(&i, &f, 4); return i; }
 inline double __longlong_as_double(long long i) { double d; std::memcpy(&d, &i, 8); return d; }
 inline long long __double_as_longlong(double d) { long long i; std::memcpy(&i, &d, 8); return i; }
 template <class F> void emu_launch(unsigned gx, unsigned gy, unsigned threads, F f) {

@@ -64,6 +64,12 @@ final class ResidentKernelTests: XCTestCase {
             let q = try nvrtc.compile(QuantizedKernels.source, name: "quantized", arch: arch)
             XCTAssertEqual(Array(q.prefix(4)), [0x7f, 0x45, 0x4c, 0x46], "\(arch) quantized kernels: not an ELF CUBIN")
         }
+        // The kernels of `loom bench --mode gpu-math` that are not formulas.
+        for (name, source) in [("pow f32", DetMathCheck.powCheckSource(.f32)), ("pow f64", DetMathCheck.powCheckSource(.f64)),
+                               ("round f16", DetMathCheck.roundCheckSource(.f16)), ("round bf16", DetMathCheck.roundCheckSource(.bf16))] {
+            let c = try nvrtc.compile(source, name: name, arch: "sm_90")
+            XCTAssertEqual(Array(c.prefix(4)), [0x7f, 0x45, 0x4c, 0x46], "\(name) check: not an ELF CUBIN")
+        }
         // One formula as the device loads it (DetMath + kernel), to check the standalone form too.
         let one = try nvrtc.compile(FormulaKernel(Activation.mish.backwardProgram, element: .f32).source, name: "mish", arch: "sm_90")
         XCTAssertEqual(Array(one.prefix(4)), [0x7f, 0x45, 0x4c, 0x46])

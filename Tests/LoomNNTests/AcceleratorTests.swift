@@ -11,7 +11,7 @@ final class AcceleratorTests: XCTestCase {
     final class ShadowAccelerator: TrainingAccelerator<Float> {
         let shadow: Network<Float>
         let target: Network<Float>
-        var synchronizations = 0, forwards = 0
+        var synchronizations = 0, forwards = 0, unscales = 0
 
         init(_ net: Network<Float>) throws {
             target = net
@@ -19,8 +19,14 @@ final class AcceleratorTests: XCTestCase {
             for i in 0..<net.params.count { shadow.params.values[i] = net.params.values[i] }
         }
 
-        override func computeGradients(_ x: Tensor<Float>, _ t: Tensor<Float>, loss: LossKind, step: UInt64) throws(LoomError) -> (loss: Float, output: Tensor<Float>) {
-            try shadow.computeGradients(x, target: t, loss: loss, context: SerialContext(), step: step)
+        override func computeGradients(_ x: Tensor<Float>, _ t: Tensor<Float>, loss: LossKind, step: UInt64,
+                                       gradientScale: Float) throws(LoomError) -> (loss: Float, output: Tensor<Float>) {
+            try shadow.computeGradients(x, target: t, loss: loss, context: SerialContext(), step: step, gradientScale: gradientScale)
+        }
+
+        override func unscale(_ scale: inout LossScale) throws(LoomError) -> Bool {
+            unscales += 1
+            return scale.unscale(shadow.params)
         }
 
         override func update(clip: GradientClip?, optimizer: Optimizer<Float>, lr: Double) throws(LoomError) {
@@ -48,11 +54,18 @@ final class AcceleratorTests: XCTestCase {
         return (x, y)
     }
 
+    /// f32, and f16 (rounded execution with its loss scale: the trainer hands the scale to the
+    /// accelerator and lets it unscale the gradients where they live).
     func testAcceleratedFitEqualsHostFit() throws {
+        try checkAcceleratedFit(.f32)
+        try checkAcceleratedFit(.f16)
+    }
+
+    func checkAcceleratedFit(_ dtype: DType) throws {
         let t = TrainingSpec(loss: .crossEntropy, optimizer: .adamw(lr: 0.02, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01),
                              scheduler: .warmup(steps: 3, startFactor: 0.2, after: .cosine(totalSteps: 20, minLR: 0.001)),
                              epochs: 4, batchSize: 8, validationSplit: 0.2, clip: .norm(0.5))
-        let spec = NetworkSpec(name: "acc", dtype: .f32, seed: 9, inputShape: [5],
+        let spec = NetworkSpec(name: "acc", dtype: dtype, seed: 9, inputShape: [5],
                                layers: [.dense(units: 7, activation: .tanh, bias: true), .dense(units: 3, activation: .linear, bias: true)],
                                training: t)
         let (x, y) = data(50)
@@ -74,13 +87,16 @@ final class AcceleratorTests: XCTestCase {
         XCTAssertEqual(acc.synchronizations, t.epochs, "the network is brought back at every epoch's end")
         XCTAssertEqual(acc.forwards, t.epochs * 2, "validation (10 samples, batches of 8) runs on the accelerator")
         XCTAssertEqual(trainer.globalStep, host.globalStep)
+        XCTAssertEqual(trainer.optimizer.lossScale, host.optimizer.lossScale)
+        XCTAssertEqual(acc.unscales, dtype == .f16 ? trainer.globalStep : 0, "f16 steps unscale on the accelerator")
     }
 
     /// A non-finite loss stops training before the update, as on the host.
     func testNonFiniteLossIsAnErrorBeforeTheUpdate() throws {
         final class NaNLoss: TrainingAccelerator<Float> {
             var updates = 0
-            override func computeGradients(_ x: Tensor<Float>, _ t: Tensor<Float>, loss: LossKind, step: UInt64) throws(LoomError) -> (loss: Float, output: Tensor<Float>) {
+            override func computeGradients(_ x: Tensor<Float>, _ t: Tensor<Float>, loss: LossKind, step: UInt64,
+                                           gradientScale: Float) throws(LoomError) -> (loss: Float, output: Tensor<Float>) {
                 (Float.nan, x)
             }
             override func update(clip: GradientClip?, optimizer: Optimizer<Float>, lr: Double) throws(LoomError) { updates += 1 }

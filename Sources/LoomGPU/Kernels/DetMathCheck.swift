@@ -1,7 +1,7 @@
 import LoomCore
 
-/// Compares every `DetMathCUDA` function (and `maximum`/`minimum`, and `pow`) on the GPU with the CPU, bit for
-/// bit (NaNs count as equal, as in every determinism check): `loom bench --mode gpu-math`.
+/// Compares every `DetMathCUDA` function (and `maximum`/`minimum`, `pow`, and the f16/bf16 round trips of
+/// rounded execution) on the GPU with the CPU, bit for bit (NaNs count as equal, as in every determinism check): `loom bench --mode gpu-math`.
 ///
 /// Inputs: for Float, `count` bit patterns spread evenly over all 2^32 (every exponent, both
 /// signs, subnormals, infinities, NaNs); for Double, `count` values: half spread over all 2^64
@@ -51,23 +51,46 @@ public enum DetMathCheck {
         }
         out.append(try comparePow(xf, yd.map { Float($0) }, device: device, host: host))
         out.append(try comparePow(xd, yd, device: device, host: host))
+        // Rounded execution's round trips (`RoundingKernels`) over the same Float sweep.
+        for dt in [DType.f16, .bf16] {
+            let kernel = KernelHandle(source: roundCheckSource(dt), name: "loom_round_check")
+            out.append(try compare("round \(dt.name)", kernel, xf, xf, device: device, host: host) { r, y in
+                for i in r { y[i] = DType.roundTrip(xf[i], through: dt) }
+            })
+        }
         return out
     }
 
     /// `det_pow` (Double) or `det_f_pow` (Float) on the GPU against `DetMath.pow`.
     static func comparePow<T: LoomFloat>(_ xs: [T], _ ys: [T], device: CUDADevice, host: ComputeContext) throws(LoomError) -> Result {
-        let t = T.self == Double.self ? "double" : "float", f = T.self == Double.self ? "det_pow" : "det_f_pow"
-        let kernel = KernelHandle(source: DetMathCUDA.source + """
+        let kernel = KernelHandle(source: powCheckSource(T.self == Double.self ? .f64 : .f32), name: "loom_pow_check")
+        return try compare("pow", kernel, xs, ys, device: device, host: host) { r, out in
+            for i in r { out[i] = T.detPow(xs[i], ys[i]) }
+        }
+    }
+
+    /// `loom_pow_check(n, x, y, out)`: `out[i] = det_pow(x[i], y[i])` (`det_f_pow` in f32).
+    public static func powCheckSource(_ element: GemmKernel.Element) -> String {
+        let t = element == .f64 ? "double" : "float", f = element == .f64 ? "det_pow" : "det_f_pow"
+        return DetMathCUDA.source + """
 
             extern "C" __global__ void loom_pow_check(long long n, const \(t)* x, const \(t)* y, \(t)* out) {
                 for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
                     out[i] = \(f)(x[i], y[i]);
             }
 
-            """, name: "loom_pow_check")
-        return try compare("pow", kernel, xs, ys, device: device, host: host) { r, out in
-            for i in r { out[i] = T.detPow(xs[i], ys[i]) }
-        }
+            """
+    }
+
+    /// `loom_round_check(n, x, z, out)`: `out[i] = DType.roundTrip(x[i], through: dt)` (f16 or bf16).
+    public static func roundCheckSource(_ dt: DType) -> String {
+        LayerKernels.source(.f32) + """
+
+            extern "C" __global__ void loom_round_check(long long n, const float* x, const float* z, float* out) {
+                GRID_LOOP(i, n) out[i] = loom_round_trip(x[i], \(RoundingKernels.code(dt)));
+            }
+
+            """
     }
 
     /// `e` of `x` (and `z`) on the GPU and by `ScalarExpr.evaluate` on the host.

@@ -19,18 +19,15 @@ public final class ResidentInference<T: LoomFloat> {
     let root: SequenceOp<T>
     var input: CUDABuffer?, valid: CUDABuffer?
 
-    /// Builds the device copy of `network` (every layer must have device kernels; f32 or f64).
+    /// Builds the device copy of `network` (every layer must have device kernels; f32, f64, f16 or bf16).
     public init(_ network: Network<T>, device: CUDADevice, batch: Int = 1, capacity: Int) throws(LoomError) {
-        guard network.execution.isNative else {
-            throw LoomError(.device, "dtype", "\(network.spec.dtype.name) networks do not run device-resident yet (f32 and f64 do)")
-        }
         guard batch > 0 else { throw LoomError(.invalidArgument, "cache.batch", "must be positive, got \(batch)") }
         guard capacity > 0 else { throw LoomError(.invalidArgument, "cache.capacity", "must be positive, got \(capacity)") }
         self.network = network
         self.batch = batch
         self.capacity = capacity
-        rt = try ResidentRuntime(device: device, store: network.params, seed: network.spec.seed, gradients: false)
-        root = try SequenceOp(network.root.layers, rt)
+        rt = try ResidentRuntime(device: device, store: network.params, seed: network.spec.seed, execution: network.execution, gradients: false)
+        root = try SequenceOp(network.root, rt)
     }
 
     public var name: String { "cuda:\(rt.device.index) \(rt.device.name), resident" }

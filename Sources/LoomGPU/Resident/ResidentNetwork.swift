@@ -7,7 +7,9 @@ import LoomNN
 /// so each step's bits equal the host's; per step only the batch goes in and the output comes
 /// out (the loss and its gradient are computed on the host by `Loss.compute`, from that output).
 ///
-/// Built for native execution (f32, f64) of networks whose every layer has device kernels:
+/// Built for native (f32, f64) and rounded (f16, bf16: the layers read a rounded copy of the master
+/// parameters, values between layers are rounded, f16's loss scale is applied on the device) execution
+/// of networks whose every layer has device kernels:
 /// dense (with stitch and tied dense), activation, conv1d/conv2d, max/avg pooling, global average
 /// pooling, flatten/reshape, softmax (every variant), layer and RMS norm,
 /// embedding, position embedding, bias, dropout, swiglu, multi-head attention (with RoPE), rnn, lstm,
@@ -23,18 +25,15 @@ public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
     var update: ResidentRuntime<T>.Formula? = nil
     let clamp: ResidentRuntime<T>.Formula
     let scale: ResidentRuntime<T>.Formula
-    var partials: CUDABuffer?, offsetTable: CUDABuffer?
+    var partials: CUDABuffer?, offsetTable: CUDABuffer?, nonFinite: CUDABuffer?
 
     public init(_ network: Network<T>, device: CUDADevice) throws(LoomError) {
-        guard network.execution.isNative else {
-            throw LoomError(.device, "dtype", "\(network.spec.dtype.name) networks do not run device-resident yet (f32 and f64 do)")
-        }
         guard !network.params.hasExternal else {
             throw LoomError(.device, "weights", "GGUF block weights do not run device-resident yet")
         }
         self.network = network
-        rt = try ResidentRuntime(device: device, store: network.params, seed: network.spec.seed)
-        root = try SequenceOp(network.root.layers, rt)
+        rt = try ResidentRuntime(device: device, store: network.params, seed: network.spec.seed, execution: network.execution)
+        root = try SequenceOp(network.root, rt)
         clamp = rt.formula(GradientClip.clampProgram)
         scale = rt.formula(GradientClip.scaleProgram)
         super.init()
@@ -69,17 +68,28 @@ public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
         return try download(try deviceForward(x))
     }
 
-    public override func computeGradients(_ x: Tensor<T>, _ t: Tensor<T>, loss: LossKind, step: UInt64) throws(LoomError) -> (loss: T, output: Tensor<T>) {
+    public override func computeGradients(_ x: Tensor<T>, _ t: Tensor<T>, loss: LossKind, step: UInt64,
+                                          gradientScale: T) throws(LoomError) -> (loss: T, output: Tensor<T>) {
         try rt.zero(rt.grads.pointer, rt.total)
         rt.training = true
         rt.step = step
         let yd = try deviceForward(x)
         let y = try download(yd)
-        let (l, g) = try Loss.compute(loss, output: y, target: t)
+        var (l, g) = try Loss.compute(loss, output: y, target: t)
+        if gradientScale != 1 { g = Tensor(uncheckedShape: g.shape, data: g.data.map { $0 * gradientScale }) }
         let gp = try rt.reserve(&outputGrad, g.count)
         try g.data.withUnsafeBufferPointer { (b) throws(LoomError) in try rt.device.copyIn(b, to: gp) }
         _ = try root.backward(DeviceTensor(pointer: gp, shape: y.shape))
         return (l, y)
+    }
+
+    public override func unscale(_ lossScale: inout LossScale) throws(LoomError) -> Bool {
+        let flag = try rt.reserveBytes(&nonFinite, 4)
+        try rt.device.zero(flag, bytes: 4)
+        try rt.run("loom_flag_nonfinite", over: rt.total, [.pointer(flag), .pointer(rt.grads.pointer), .int(rt.total)])
+        let finite = try rt.device.copyOut(flag, count: 1, as: Int32.self)[0] == 0
+        if finite { try rt.run(scale, n: rt.total, inputs: [rt.grads.pointer], outputs: [rt.grads.pointer], scalars: [lossScale.inverse()]) }
+        return lossScale.record(finite: finite)
     }
 
     public override func update(clip: GradientClip?, optimizer: Optimizer<T>, lr: Double) throws(LoomError) {
@@ -115,6 +125,7 @@ public final class ResidentNetwork<T: LoomFloat>: TrainingAccelerator<T> {
             try rt.run(update!, n: n, inputs: Array(pointers[0..<program.inputs.count]),
                        outputs: Array(pointers[program.inputs.count...]), scalars: spec.updateScalars(lr: lr, step: r.k, first: r.isFirst))
         }
+        try rt.refreshView()
     }
 
     /// Each parameter's Double fma chain of squared gradients, in registry order.

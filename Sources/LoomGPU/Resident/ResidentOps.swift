@@ -13,7 +13,7 @@ class ResidentOp<T: LoomFloat> {
 
     /// The op for `layer`, or a device error naming the first layer that has no device kernels.
     static func make(_ layer: Layer<T>, _ rt: ResidentRuntime<T>) throws(LoomError) -> ResidentOp<T> {
-        if let l = layer as? SequentialLayer<T> { return try SequenceOp(l.layers, rt) }
+        if let l = layer as? SequentialLayer<T> { return try SequenceOp(l, rt) }
         if let l = layer as? ResidualLayer<T> { return try ResidualOp(l, rt) }
         if let l = layer as? DenseLayer<T> { return DenseOp(l, rt) }
         if let l = layer as? ActivationLayer<T> { return ActivationOp(l.activation, rt) }
@@ -42,24 +42,44 @@ class ResidentOp<T: LoomFloat> {
     }
 }
 
-/// `SequentialLayer`: the children in order; backward in reverse.
+/// `SequentialLayer`: the children in order; backward in reverse. In rounded execution (f16,
+/// bf16) every value between the children is rounded to the dtype, as the CPU's: each child's
+/// output forward and the gradient each child's backward receives, and at the network's top also
+/// its input (unless it is token ids for an embedding) and its input gradient. The rounded copies
+/// are new buffers, one per place, since a child may keep its unrounded output for its backward.
 final class SequenceOp<T: LoomFloat>: ResidentOp<T> {
     let ops: [ResidentOp<T>]
-    init(_ layers: [Layer<T>], _ rt: ResidentRuntime<T>) throws(LoomError) {
+    let roundsInput: Bool, roundsInputGrad: Bool
+    var forwardRounded: [CUDABuffer?], backwardRounded: [CUDABuffer?]
+
+    init(_ layer: SequentialLayer<T>, _ rt: ResidentRuntime<T>) throws(LoomError) {
         var ops = [ResidentOp<T>]()
-        for l in layers { ops.append(try ResidentOp.make(l, rt)) }
+        for l in layer.layers { ops.append(try ResidentOp.make(l, rt)) }
         self.ops = ops
+        roundsInputGrad = layer.typeName == "network"
+        roundsInput = roundsInputGrad && !(layer.layers.first is EmbeddingLayer<T>)
+        forwardRounded = [CUDABuffer?](repeating: nil, count: ops.count + 1)
+        backwardRounded = forwardRounded
         super.init(rt)
     }
+
+    /// `x` rounded into `buffers[i]` (rounded execution), or `x` itself.
+    func rounded(_ x: DeviceTensor, _ buffers: inout [CUDABuffer?], _ i: Int) throws(LoomError) -> DeviceTensor {
+        guard rt.rounding != nil else { return x }
+        let y = try rt.reserve(&buffers[i], x.count)
+        try rt.round(x.pointer, into: y, x.count)
+        return DeviceTensor(pointer: y, shape: x.shape)
+    }
+
     override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
-        var h = x
-        for op in ops { h = try op.forward(h) }
+        var h = roundsInput ? try rounded(x, &forwardRounded, ops.count) : x
+        for (i, op) in ops.enumerated() { h = try rounded(try op.forward(h), &forwardRounded, i) }
         return h
     }
     override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
         var g = dy
-        for op in ops.reversed() { g = try op.backward(g) }
-        return g
+        for (i, op) in ops.enumerated().reversed() { g = try op.backward(try rounded(g, &backwardRounded, i)) }
+        return roundsInputGrad ? try rounded(g, &backwardRounded, ops.count) : g
     }
 }
 
@@ -69,7 +89,7 @@ final class ResidualOp<T: LoomFloat>: ResidentOp<T> {
     let sum: ResidentRuntime<T>.Formula
     var out: CUDABuffer?, dx: CUDABuffer?
     init(_ l: ResidualLayer<T>, _ rt: ResidentRuntime<T>) throws(LoomError) {
-        block = try SequenceOp(l.block.layers, rt)
+        block = try SequenceOp(l.block, rt)
         sum = rt.formula(ElementwiseProgram.sum)
         super.init(rt)
     }

@@ -15,8 +15,13 @@ final class ResidentRuntime<T: LoomFloat> {
     let device: CUDADevice
     let element: GemmKernel.Element
     let size = MemoryLayout<T>.stride
+    /// The master parameter values (what the optimizer updates).
     let params: CUDABuffer
     let grads: CUDABuffer
+    /// Rounded execution (f16, bf16): the dtype, and the rounded copy of `params` every layer reads
+    /// (`Execution.view`), made again after each update (`refreshView`). Nil for native execution.
+    let rounding: DType?
+    private let view: CUDABuffer?
     /// Element offset of each parameter, and the total at the end.
     let offsets: [Int]
     private var layerKernels: [String: KernelHandle] = [:]
@@ -46,9 +51,15 @@ final class ResidentRuntime<T: LoomFloat> {
     var rope: CUDABuffer?
 
     /// `gradients` false: inference only (no gradient arena).
-    init(device: CUDADevice, store: ParameterStore<T>, seed: UInt64, gradients: Bool = true) throws(LoomError) {
+    init(device: CUDADevice, store: ParameterStore<T>, seed: UInt64, execution: Execution, gradients: Bool = true) throws(LoomError) {
         self.device = device
         self.seed = seed
+        switch execution {
+        case .native: rounding = nil
+        case .rounded(let dt): rounding = dt
+        case .quantized(let grid):
+            throw LoomError(.device, "dtype", "\(grid.dtype.name) networks do not run device-resident yet (f32, f64, f16 and bf16 do)")
+        }
         element = T.self == Double.self ? .f64 : .f32
         layerSource = LayerKernels.source(element)
         var offs = [0]
@@ -56,6 +67,7 @@ final class ResidentRuntime<T: LoomFloat> {
         offsets = offs
         params = try CUDABuffer(device, bytes: offs.last! * MemoryLayout<T>.stride)
         grads = try CUDABuffer(device, bytes: gradients ? offs.last! * MemoryLayout<T>.stride : 0)
+        view = rounding == nil ? nil : try CUDABuffer(device, bytes: offs.last! * MemoryLayout<T>.stride)
         var q = [Int: QuantizedWeight]()
         for (i, m) in store.external.enumerated() {
             guard let m else { continue }
@@ -68,14 +80,30 @@ final class ResidentRuntime<T: LoomFloat> {
 
     var total: Int { offsets.last! }
 
-    func param(_ i: Int) -> CUdeviceptr { params.pointer + CUdeviceptr(offsets[i] * size) }
+    /// Parameter `i` as the layers read it (the execution's view).
+    func param(_ i: Int) -> CUdeviceptr { (view ?? params).pointer + CUdeviceptr(offsets[i] * size) }
     func grad(_ i: Int) -> CUdeviceptr { grads.pointer + CUdeviceptr(offsets[i] * size) }
 
-    /// Copies every parameter value to the device.
+    /// Copies every parameter value to the device (and makes the rounded view).
     func upload(_ store: ParameterStore<T>) throws(LoomError) {
         for i in 0..<store.count {
-            try store.values[i].data.withUnsafeBufferPointer { (b) throws(LoomError) in try device.copyIn(b, to: param(i)) }
+            try store.values[i].data.withUnsafeBufferPointer { (b) throws(LoomError) in
+                try device.copyIn(b, to: params.pointer + CUdeviceptr(offsets[i] * size))
+            }
         }
+        try refreshView()
+    }
+
+    /// Rounded execution: the view is the master values rounded to the dtype (after every change
+    /// of `params`). Native execution: nothing to do.
+    func refreshView() throws(LoomError) {
+        guard let view else { return }
+        try round(params.pointer, into: view.pointer, total)
+    }
+
+    /// `y[i] = DType.roundTrip(x[i], through: rounding)` for `n` elements (rounded execution only).
+    func round(_ x: CUdeviceptr, into y: CUdeviceptr, _ n: Int) throws(LoomError) {
+        try run("loom_round_elements", over: n, [.pointer(y), .pointer(x), .int(n), .int(RoundingKernels.code(rounding!))])
     }
 
     /// A kernel of `QuantizedKernels` by name.

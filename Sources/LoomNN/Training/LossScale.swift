@@ -16,14 +16,26 @@ public struct LossScale: Sendable, Equatable {
     /// (skip the optimizer step) when a gradient is not finite. Updates the scale either way.
     @_specialize(where T == Float) @_specialize(where T == Double)
     public mutating func unscale<T: LoomFloat>(_ params: ParameterStore<T>) -> Bool {
-        for g in params.grads where g.firstNonFinite != nil {
+        let finite = !params.grads.contains { $0.firstNonFinite != nil }
+        if finite {
+            let inv: T = inverse()
+            for i in 0..<params.grads.count {
+                params.grads[i].data.withUnsafeMutableBufferPointer { p in for j in 0..<p.count { p[j] *= inv } }
+            }
+        }
+        return record(finite: finite)
+    }
+
+    /// The factor that unscales a gradient: `1/scale` (exact, a power of two).
+    public func inverse<T: LoomFloat>() -> T { T(1 / scale) }
+
+    /// The scale's rule after a step whose gradients were all finite (`finite`, the step is taken:
+    /// returns true) or not (halve the scale, skip the step: returns false).
+    public mutating func record(finite: Bool) -> Bool {
+        guard finite else {
             scale /= 2
             goodSteps = 0
             return false
-        }
-        let inv = T(1 / scale)
-        for i in 0..<params.grads.count {
-            params.grads[i].data.withUnsafeMutableBufferPointer { p in for j in 0..<p.count { p[j] *= inv } }
         }
         goodSteps += 1
         if goodSteps == LossScale.growthInterval { scale *= 2; goodSteps = 0 }

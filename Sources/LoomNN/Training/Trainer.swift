@@ -85,29 +85,30 @@ public final class Trainer<T: LoomFloat> {
     @discardableResult
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func step(_ x: Tensor<T>, _ t: Tensor<T>) throws(LoomError) -> (loss: T, output: Tensor<T>) {
-        if let acc = accelerator {
-            let r = try acc.computeGradients(x, t, loss: spec.loss, step: UInt64(globalStep))
-            guard r.loss.isFinite else {
-                throw LoomError(.nonFinite, "training step \(globalStep)", "the loss became \(r.loss.double); lower the learning rate or clip gradients")
-            }
-            try acc.update(clip: spec.clip, optimizer: optimizer, lr: spec.scheduler.lr(base: spec.optimizer.lr, step: globalStep))
-            globalStep += 1
-            return r
-        }
         if network.spec.dtype == .f16 && optimizer.lossScale == nil { optimizer.lossScale = LossScale() }
-        let scale = optimizer.lossScale?.scale ?? 1
-        let r = try network.computeGradients(x, target: t, loss: spec.loss, context: context, step: UInt64(globalStep),
-                                             gradientScale: T(scale))
+        let scale = T(optimizer.lossScale?.scale ?? 1)
+        let r = if let acc = accelerator {
+            try acc.computeGradients(x, t, loss: spec.loss, step: UInt64(globalStep), gradientScale: scale)
+        } else {
+            try network.computeGradients(x, target: t, loss: spec.loss, context: context, step: UInt64(globalStep), gradientScale: scale)
+        }
         guard r.loss.isFinite else {
             throw LoomError(.nonFinite, "training step \(globalStep)", "the loss became \(r.loss.double); lower the learning rate or clip gradients")
         }
-        if optimizer.lossScale != nil && !optimizer.lossScale!.unscale(network.params) {
-            globalStep += 1   // f16 overflow: the step is skipped and the loss scale halved
-            return r
+        if optimizer.lossScale != nil {
+            let taken = if let acc = accelerator { try acc.unscale(&optimizer.lossScale!) } else { optimizer.lossScale!.unscale(network.params) }
+            if !taken {
+                globalStep += 1   // f16 overflow: the step is skipped and the loss scale halved
+                return r
+            }
         }
-        if let c = spec.clip { c.apply(network.params) }
         let lr = spec.scheduler.lr(base: spec.optimizer.lr, step: globalStep)
-        optimizer.step(network.params, lr: lr, context: context)
+        if let acc = accelerator {
+            try acc.update(clip: spec.clip, optimizer: optimizer, lr: lr)
+        } else {
+            if let c = spec.clip { c.apply(network.params) }
+            optimizer.step(network.params, lr: lr, context: context)
+        }
         globalStep += 1
         return r
     }

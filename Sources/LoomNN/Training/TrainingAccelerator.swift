@@ -14,10 +14,18 @@ open class TrainingAccelerator<T: LoomFloat> {
     /// A short description for logs ("cuda:0 NVIDIA H200, resident").
     open var name: String { "accelerator" }
 
-    /// Zeroes the gradients, runs forward, the loss (`Loss.compute`) and backward; returns the mean
-    /// loss and the network's output (as `Network.computeGradients`).
-    open func computeGradients(_ x: Tensor<T>, _ t: Tensor<T>, loss: LossKind, step: UInt64) throws(LoomError) -> (loss: T, output: Tensor<T>) {
+    /// Zeroes the gradients, runs forward, the loss (`Loss.compute`) and backward of the loss
+    /// gradient times `gradientScale`; returns the mean loss and the network's output (as
+    /// `Network.computeGradients`).
+    open func computeGradients(_ x: Tensor<T>, _ t: Tensor<T>, loss: LossKind, step: UInt64,
+                               gradientScale: T) throws(LoomError) -> (loss: T, output: Tensor<T>) {
         throw LoomError(.invalidArgument, name, "computeGradients is not implemented")
+    }
+
+    /// f16 loss scaling after `computeGradients`: `scale.unscale` on the gradients where they live
+    /// (false: a gradient is not finite and the step is skipped).
+    open func unscale(_ scale: inout LossScale) throws(LoomError) -> Bool {
+        throw LoomError(.invalidArgument, name, "unscale is not implemented")
     }
 
     /// Clips the gradients (`GradientClip.apply`) and applies one optimizer update at `lr`
