@@ -61,14 +61,15 @@ public final class ResidentTally {
     func attach<T: LoomFloat>(_ t: Trainer<T>) {
         guard let e = t.attachResidentGPU() else { resident += 1; return }
         other += 1
-        // "dropout has no device-resident kernels yet …" → "dropout"; dtype refusals → "other dtypes".
-        let key = e.message.contains(" networks do not run") ? "other dtypes" : String(e.message.split(separator: " ").first ?? "")
+        // "dropout has no device-resident kernels yet …" → "dropout".
+        let key = String(e.message.split(separator: " ").first ?? "")
         reasons[key, default: 0] += 1
     }
 
-    /// "42 resident; products only: 589 other dtypes, 4 embedding, …".
+    /// "689 networks resident (all)", or "42 networks resident, 3 with products only (2 embedding, 1 …)".
     public var summary: String {
-        "\(resident) networks resident, \(other) with products only ("
+        if other == 0 { return "\(resident) networks resident (all)" }
+        return "\(resident) networks resident, \(other) with products only ("
             + reasons.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
     }
 

@@ -41,7 +41,7 @@ enum CUDAEmulator {
 #include <memory>
 #include <thread>
 #include <vector>
-using std::isnan; using std::isfinite; using std::rint; using std::trunc; using std::fabs;
+using std::isnan; using std::isfinite; using std::fmin; using std::fmax; using std::rint; using std::trunc; using std::fabs;
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -73,6 +73,9 @@ inline double __ddiv_rn(double a, double b) { return a / b; }
 inline double __dsqrt_rn(double a) { return std::sqrt(a); }
 inline double __fma_rn(double a, double b, double c) { return std::fma(a, b, c); }
 inline float __double2float_rn(double d) { return (float)d; }
+inline double __ll2double_rn(long long x) { return (double)x; }
+inline double __ull2double_rn(unsigned long long x) { return (double)x; }
+inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) { return (unsigned long long)(((unsigned __int128)a * b) >> 64); }
 inline int __clzll(long long x) { return x == 0 ? 64 : __builtin_clzll((unsigned long long)x); }
 inline float __int_as_float(unsigned int i) { float f; std::memcpy(&f, &i, 4); return f; }
 inline int __float_as_int(float f) { int i; std::memcpy(&i, &f, 4); return i; }

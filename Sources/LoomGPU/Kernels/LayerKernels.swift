@@ -2,12 +2,12 @@ import LoomCore
 
 /// The CUDA C kernels of the layers' data movement and fixed-order sums, for one element type:
 /// bias broadcasts, bias-gradient sums, im2col/col2im, the channel-major transposes, pooling and
-/// softmax, layer/RMS norm, embedding, the clip norm's partial sums, attention (`AttentionKernels`), the recurrent cells (`RecurrentKernels`), the rest of the softmax family (`SoftmaxFamilyKernels`), kmeans (`KMeansKernels`), the training randomness (`RandomKernels`) and rounded execution (`RoundingKernels`). Each repeats its CPU layer's canonical order (named in each
+/// softmax, layer/RMS norm, embedding, the clip norm's partial sums, attention (`AttentionKernels`), the recurrent cells (`RecurrentKernels`), the rest of the softmax family (`SoftmaxFamilyKernels`), kmeans (`KMeansKernels`), the training randomness (`RandomKernels`), rounded execution (`RoundingKernels`) and quantized execution (`IntegerProductKernels`). Each repeats its CPU layer's canonical order (named in each
 /// kernel's comment); parallelism is only across elements whose chains are independent.
 public enum LayerKernels {
     public static func source(_ element: GemmKernel.Element) -> String {
         DetMathCUDA.source + "typedef \(element.rawValue) T;\n" + body + AttentionKernels.body + RecurrentKernels.body + SoftmaxFamilyKernels.body
-            + KMeansKernels.body + RandomKernels.body + RoundingKernels.body
+            + KMeansKernels.body + RandomKernels.body + RoundingKernels.body + IntegerProductKernels.body
     }
 
     /// Geometry arguments of the window kernels, in the order the kernels declare them.

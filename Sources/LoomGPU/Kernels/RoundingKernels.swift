@@ -46,10 +46,10 @@ __device__ __forceinline__ float loom_round_bf16(float x) {
 }
 
 // DType.roundTrip(x, through:) f16 (type 0) or bf16 (type 1).
-__device__ __forceinline__ float loom_round_trip(float x, int type) { return type == 1 ? loom_round_bf16(x) : loom_round_f16(x); }
+__device__ __forceinline__ float loom_round_trip(float x, long long type) { return type == 1 ? loom_round_bf16(x) : loom_round_f16(x); }
 
 // Execution.roundElements: y[i] = roundTrip(x[i]).
-extern "C" __global__ void loom_round_elements(T* y, const T* x, long long n, int type) {
+extern "C" __global__ void loom_round_elements(T* y, const T* x, long long n, long long type) {
     GRID_LOOP(i, n) y[i] = (T)loom_round_trip((float)x[i], type);
 }
 

@@ -42,11 +42,12 @@ class ResidentOp<T: LoomFloat> {
     }
 }
 
-/// `SequentialLayer`: the children in order; backward in reverse. In rounded execution (f16,
-/// bf16) every value between the children is rounded to the dtype, as the CPU's: each child's
-/// output forward and the gradient each child's backward receives, and at the network's top also
-/// its input (unless it is token ids for an embedding) and its input gradient. The rounded copies
-/// are new buffers, one per place, since a child may keep its unrounded output for its backward.
+/// `SequentialLayer`: the children in order; backward in reverse. Outside native execution every
+/// value between the children is rounded as the CPU's (`ResidentRuntime.roundActivation`,
+/// `roundGradient`): each child's output forward and the gradient each child's backward receives,
+/// and at the network's top also its input (unless it is token ids for an embedding) and its input
+/// gradient. The rounded copies are new buffers, one per place, since a child may keep its
+/// unrounded output for its backward.
 final class SequenceOp<T: LoomFloat>: ResidentOp<T> {
     let ops: [ResidentOp<T>]
     let roundsInput: Bool, roundsInputGrad: Bool
@@ -63,23 +64,15 @@ final class SequenceOp<T: LoomFloat>: ResidentOp<T> {
         super.init(rt)
     }
 
-    /// `x` rounded into `buffers[i]` (rounded execution), or `x` itself.
-    func rounded(_ x: DeviceTensor, _ buffers: inout [CUDABuffer?], _ i: Int) throws(LoomError) -> DeviceTensor {
-        guard rt.rounding != nil else { return x }
-        let y = try rt.reserve(&buffers[i], x.count)
-        try rt.round(x.pointer, into: y, x.count)
-        return DeviceTensor(pointer: y, shape: x.shape)
-    }
-
     override func forward(_ x: DeviceTensor) throws(LoomError) -> DeviceTensor {
-        var h = roundsInput ? try rounded(x, &forwardRounded, ops.count) : x
-        for (i, op) in ops.enumerated() { h = try rounded(try op.forward(h), &forwardRounded, i) }
+        var h = roundsInput ? try rt.roundActivation(x, into: &forwardRounded[ops.count]) : x
+        for (i, op) in ops.enumerated() { h = try rt.roundActivation(try op.forward(h), into: &forwardRounded[i]) }
         return h
     }
     override func backward(_ dy: DeviceTensor) throws(LoomError) -> DeviceTensor {
         var g = dy
-        for (i, op) in ops.enumerated().reversed() { g = try op.backward(try rounded(g, &backwardRounded, i)) }
-        return roundsInputGrad ? try rounded(g, &backwardRounded, ops.count) : g
+        for (i, op) in ops.enumerated().reversed() { g = try op.backward(try rt.roundGradient(g, into: &backwardRounded[i])) }
+        return roundsInputGrad ? try rt.roundGradient(g, into: &backwardRounded[ops.count]) : g
     }
 }
 
@@ -206,6 +199,11 @@ final class ConvOp<T: LoomFloat>: ResidentOp<T> {
         }
         let w = rt.param(layer.weightIndex)
         for gi in 0..<layer.spec.groups {
+            // Quantized execution: rows = output positions (each patch quantized on its own).
+            if try rt.integerProduct(weight: layer.weightIndex, channels: (gi * fg)..<((gi + 1) * fg),
+                                     x: c + CUdeviceptr(gi * kg * bp * rt.size), rows: bp, cols: kg, rsX: 1, csX: bp,
+                                     c: a + CUdeviceptr(gi * fg * bp * rt.size), rsC: 1, csC: bp,
+                                     accumulate: layer.biasIndex != nil) { continue }
             try rt.gemm(GemmKernel.Shape(m: fg, n: bp, k: kg, rsA: kg, csA: 1, rsB: bp, csB: 1, ldc: bp, accumulate: layer.biasIndex != nil),
                         a: w + CUdeviceptr(gi * fg * kg * rt.size), b: c + CUdeviceptr(gi * kg * bp * rt.size),
                         c: a + CUdeviceptr(gi * fg * bp * rt.size))

@@ -61,10 +61,12 @@ extension ResidentRuntime {
 
     /// One projection of `Projection.forward`: `y = x · Wᵀ (+ b)`, a float product or, for a GGUF
     /// block matrix, the integer product of `x`'s 8-bit blocks (`activations`, quantized here when
-    /// not given).
+    /// not given), or in quantized execution the integer product of `integerProduct`.
     func project(_ x: CUdeviceptr, rows: Int, inF: Int, weight: Int, bias: Int?, outF: Int, into y: CUdeviceptr,
                  activations: QuantizedActivations? = nil) throws(LoomError) {
         if let bi = bias { try run("loom_fill_rows", over: rows * outF, [.pointer(y), .pointer(param(bi)), .int(rows), .int(outF)]) }
+        if try integerProduct(weight: weight, x: x, rows: rows, cols: inF, rsX: inF, csX: 1, c: y, rsC: outF, csC: 1,
+                              accumulate: bias != nil) { return }
         if let w = quantized[weight] {
             let a: QuantizedActivations
             if let given = activations { a = given } else { a = try quantize(x, rows: rows, cols: inF) }

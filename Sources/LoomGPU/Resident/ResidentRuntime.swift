@@ -18,10 +18,13 @@ final class ResidentRuntime<T: LoomFloat> {
     /// The master parameter values (what the optimizer updates).
     let params: CUDABuffer
     let grads: CUDABuffer
-    /// Rounded execution (f16, bf16): the dtype, and the rounded copy of `params` every layer reads
-    /// (`Execution.view`), made again after each update (`refreshView`). Nil for native execution.
-    let rounding: DType?
-    private let view: CUDABuffer?
+    /// How the network computes in its dtype. Rounded and quantized execution read `view`, the
+    /// execution's copy of `params` (`Execution.view`: every value rounded to f16/bf16, or every
+    /// weight matrix quantized per output channel and read back), made again after each update
+    /// (`refreshView`); quantized execution also keeps each weight matrix's codes (`gridWeights`).
+    let execution: Execution
+    let view: CUDABuffer?
+    var gridWeights: [Int: GridWeight] = [:]
     /// Element offset of each parameter, and the total at the end.
     let offsets: [Int]
     private var layerKernels: [String: KernelHandle] = [:]
@@ -36,6 +39,8 @@ final class ResidentRuntime<T: LoomFloat> {
     /// GGUF block matrices (`ParameterStore.external`) copied to the device, by parameter index.
     let quantized: [Int: QuantizedWeight]
     private var quantizedKernels: [String: KernelHandle] = [:]
+    /// Quantized execution: the codes and scales of the rows the last `integerProduct` read.
+    var activationCodes: CUDABuffer?, activationScales: CUDABuffer?
     /// The 8-bit activation blocks of the last `quantize`.
     var codes: CUDABuffer?, scales: CUDABuffer?, sums: CUDABuffer?
     /// Incremental decoding (`ResidentInference`): the first new position and the cache's capacity;
@@ -54,12 +59,7 @@ final class ResidentRuntime<T: LoomFloat> {
     init(device: CUDADevice, store: ParameterStore<T>, seed: UInt64, execution: Execution, gradients: Bool = true) throws(LoomError) {
         self.device = device
         self.seed = seed
-        switch execution {
-        case .native: rounding = nil
-        case .rounded(let dt): rounding = dt
-        case .quantized(let grid):
-            throw LoomError(.device, "dtype", "\(grid.dtype.name) networks do not run device-resident yet (f32, f64, f16 and bf16 do)")
-        }
+        self.execution = execution
         element = T.self == Double.self ? .f64 : .f32
         layerSource = LayerKernels.source(element)
         var offs = [0]
@@ -67,7 +67,12 @@ final class ResidentRuntime<T: LoomFloat> {
         offsets = offs
         params = try CUDABuffer(device, bytes: offs.last! * MemoryLayout<T>.stride)
         grads = try CUDABuffer(device, bytes: gradients ? offs.last! * MemoryLayout<T>.stride : 0)
-        view = rounding == nil ? nil : try CUDABuffer(device, bytes: offs.last! * MemoryLayout<T>.stride)
+        view = execution.isNative ? nil : try CUDABuffer(device, bytes: offs.last! * MemoryLayout<T>.stride)
+        if case .quantized = execution {
+            for (i, v) in store.values.enumerated() where v.rank >= 2 {
+                gridWeights[i] = try GridWeight(device, rows: v.shape[0], cols: v.count / Swift.max(1, v.shape[0]))
+            }
+        }
         var q = [Int: QuantizedWeight]()
         for (i, m) in store.external.enumerated() {
             guard let m else { continue }
@@ -92,18 +97,6 @@ final class ResidentRuntime<T: LoomFloat> {
             }
         }
         try refreshView()
-    }
-
-    /// Rounded execution: the view is the master values rounded to the dtype (after every change
-    /// of `params`). Native execution: nothing to do.
-    func refreshView() throws(LoomError) {
-        guard let view else { return }
-        try round(params.pointer, into: view.pointer, total)
-    }
-
-    /// `y[i] = DType.roundTrip(x[i], through: rounding)` for `n` elements (rounded execution only).
-    func round(_ x: CUdeviceptr, into y: CUdeviceptr, _ n: Int) throws(LoomError) {
-        try run("loom_round_elements", over: n, [.pointer(y), .pointer(x), .int(n), .int(RoundingKernels.code(rounding!))])
     }
 
     /// A kernel of `QuantizedKernels` by name.
