@@ -45,7 +45,7 @@ using std::isnan; using std::isfinite; using std::fmin; using std::fmax; using s
 #define __global__
 #define __device__
 #define __forceinline__ inline
-#define __launch_bounds__(n)
+#define __launch_bounds__(...)
 #define __restrict__ __restrict
 #define __shared__ static
 // Dynamic shared memory: a static array per kernel, shared by the block's threads (as __shared__).

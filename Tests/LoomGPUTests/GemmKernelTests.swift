@@ -47,7 +47,8 @@ final class GemmKernelTests: XCTestCase {
         XCTAssertEqual(t.spans.b, (5 - 1) * 1 + (3 - 1) * 5 + 1)
         XCTAssertTrue(t.source.contains("const int kk = (e / (8 * BN)) * 8 + e % 8, c = (e / 8) % BN;"), "B with k contiguous is loaded along k")
         // The first preferred tile that fills at least 90% of a wave on 132 multiprocessors.
-        XCTAssertEqual(kernel(m: 1024, n: 1024, k: 1024).tile, .wide)
+        XCTAssertEqual(kernel(m: 1024, n: 1024, k: 1024).tile, .tall2)
+        XCTAssertTrue(kernel(m: 1024, n: 1024, k: 1024).source.contains("__launch_bounds__(256, 2)"), "two blocks per multiprocessor")
         XCTAssertEqual(kernel(m: 2048, n: 1024, k: 512).tile, .large16)
         XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8).tile, .huge)
         XCTAssertEqual(kernel(m: 2048, n: 2048, k: 8, f64: true).tile, .large, "f64 tiles of 256×128×8 or 128×128×16 need over 48 KiB")

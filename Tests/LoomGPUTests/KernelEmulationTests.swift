@@ -112,6 +112,7 @@ final class KernelEmulationTests: XCTestCase {
         try gemm(Float.self, m: 70, n: 33, k: 600, transposeB: true, accumulate: true, tile: .longK)
         try gemm(Float.self, m: 9, n: 40, k: 130, transposeB: false, accumulate: false, tile: .longK)
         try gemm(Float.self, m: 130, n: 70, k: 20, transposeB: false, accumulate: false, tile: .wide)
+        try gemm(Float.self, m: 150, n: 70, k: 40, transposeB: true, accumulate: true, tile: .tall2)
         try gemm(Double.self, m: 33, n: 65, k: 17, transposeB: true, accumulate: true, tile: .small)
         try gemm(Double.self, m: 20, n: 40, k: 100, transposeB: false, accumulate: false, tile: .longK)
     }

@@ -49,7 +49,7 @@ enum GPUGemmBench {
         }
         let mismatches = zip(gpu, cpu).reduce(0) { $0 + ($1.0.bits64 == $1.1.bits64 ? 0 : 1) }
         let tflops = 2 * Double(n) * Double(n) * Double(n) / (median * 1e-3) / 1e12
-        out("gpu_gemm \(T.dtype.name) n=\(n) device=\"\(device.name)\" tile=\(tile == nil ? "auto:" : "")\(spec.tile.bm)x\(spec.tile.bn)x\(spec.tile.tk) ms=\(median) tflops=\(tflops) mismatches_vs_cpu=\(mismatches)")
+        out("gpu_gemm \(T.dtype.name) n=\(n) device=\"\(device.name)\" tile=\(tile == nil ? "auto:" : "")\(spec.tile.name) ms=\(median) tflops=\(tflops) mismatches_vs_cpu=\(mismatches)")
         if mismatches > 0 { throw LoomError(.device, "gpu-gemm", "\(mismatches) of \(n * n) elements differ from the CPU's bits at n=\(n)") }
     }
 }
