@@ -78,3 +78,13 @@ public final class ResidentTally {
         TrainerPreparation(float: { self.attach($0) }, double: { self.attach($0) })
     }
 }
+
+extension Network {
+    /// The output for `x` where `context` computes: device-resident on a GPU (the weights uploaded
+    /// for this call, every layer a device kernel: `ResidentNetwork`), else `forward(_:context:)`.
+    /// The same bits either way.
+    public func forward(_ x: Tensor<T>, residentOn context: ComputeContext) throws(LoomError) -> Tensor<T> {
+        if let cuda = context as? CUDAContext { return try ResidentNetwork(self, device: cuda.device).forward(x) }
+        return try forward(x, context: context)
+    }
+}

@@ -19,8 +19,8 @@ extension LoomCommand {
             let text = try FileIO.readText(input)
             let root = try ModelCodec.parse(text, source: input == "-" ? "stdin" : input)
             switch net {
-            case .f32(let n, _): try Run.print(try n.forward(try DataCodec.batch(root, sampleShape: n.inputShape, path: "input", as: Float.self), context: ctx), hex: hex)
-            case .f64(let n, _): try Run.print(try n.forward(try DataCodec.batch(root, sampleShape: n.inputShape, path: "input", as: Double.self), context: ctx), hex: hex)
+            case .f32(let n, _): try Run.print(try n.forward(try DataCodec.batch(root, sampleShape: n.inputShape, path: "input", as: Float.self), residentOn: ctx), hex: hex)
+            case .f64(let n, _): try Run.print(try n.forward(try DataCodec.batch(root, sampleShape: n.inputShape, path: "input", as: Double.self), residentOn: ctx), hex: hex)
             }
         }
 
