@@ -93,3 +93,31 @@ final class DeterminismTests: XCTestCase {
 
     func bits<T: LoomFloat>(_ t: Tensor<T>) -> [UInt64] { t.data.map { $0.bits64 } }
 }
+
+/// Step execution on real threads: concurrent stages (each a task of a 4-thread `CPUContext`) and
+/// online training give the same bits as one thread.
+final class StepThreadTests: XCTestCase {
+    func testConcurrentStagesOnThreadsEqualSerial() throws {
+        let spec = NetworkSpec(name: "st", dtype: .f32, seed: 5, inputShape: [4, 6],
+                               layers: [.dense(units: 8, activation: .gelu, bias: true), .layerNorm(epsilon: 1e-5, affine: true),
+                                        .multiHeadAttention(AttentionSpec(numHeads: 2, causal: true)), .dropout(rate: 0.2),
+                                        .dense(units: 3, activation: .linear, bias: true)])
+        func run(_ ctx: ComputeContext, concurrent: Bool) throws -> (String, [UInt32]) {
+            let net = try Network<Float>(spec)
+            let trainer = try StepTrainer(network: net, optimizer: .adamw(lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01),
+                                          loss: .mse, updateEvery: 2)
+            var outs = [UInt32]()
+            for t in 0..<40 {
+                let x: Tensor<Float> = Init.uniform([4, 6], bound: 1, seed: UInt64(t), name: "x")
+                let y: Tensor<Float> = Init.uniform([1, 4, 3], bound: 1, seed: UInt64(1000 + t), name: "y")
+                if let done = try trainer.tick(x, target: y, context: ctx, concurrent: concurrent) { outs += done.output.data.map(\.bitPattern) }
+            }
+            return (net.params.bitHash.hex, outs)
+        }
+        let serial = try run(SerialContext(), concurrent: false)
+        let threaded = try run(CPUContext(threads: 4), concurrent: true)
+        XCTAssertEqual(serial.0, threaded.0, "weights after online training")
+        XCTAssertEqual(serial.1, threaded.1, "every output")
+        XCTAssertEqual(serial.1.count, (40 - 4) * 12)
+    }
+}

@@ -25,14 +25,22 @@ public final class Pass<T: LoomFloat> {
     /// Integer codes of the weight matrices, by parameter index (quantized execution only).
     let quantizedWeights: [QuantizedRows?]
 
-    public init(context: ComputeContext, params: ParameterStore<T>, training: Bool,
-                layerCount: Int, seed: UInt64 = 0, step: UInt64 = 0, dropout: Bool = true,
-                execution: Execution = .native) {
+    public convenience init(context: ComputeContext, params: ParameterStore<T>, training: Bool,
+                            layerCount: Int, seed: UInt64 = 0, step: UInt64 = 0, dropout: Bool = true,
+                            execution: Execution = .native) {
+        self.init(context: context, master: params, view: execution.view(of: params, context), training: training,
+                  layerCount: layerCount, seed: seed, step: step, dropout: dropout, execution: execution)
+    }
+
+    /// A pass on an execution view made earlier (`Execution.view(of: master)`), so that several
+    /// passes can share one (step execution: every stage of a tick).
+    init(context: ComputeContext, master: ParameterStore<T>, view: (ParameterStore<T>, [QuantizedRows?]), training: Bool,
+         layerCount: Int, seed: UInt64, step: UInt64, dropout: Bool, execution: Execution) {
         self.context = context
         self.dropout = training && dropout
         self.execution = execution
-        self.master = params
-        (self.params, self.quantizedWeights) = execution.view(of: params, context)
+        self.master = master
+        (self.params, self.quantizedWeights) = view
         self.training = training
         self.seed = seed
         self.step = step
