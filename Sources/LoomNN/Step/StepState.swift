@@ -24,7 +24,7 @@ public final class StepState<T: LoomFloat> {
     let stages: [Layer<T>]
     /// slots[i]: the sample waiting for stage i this tick.
     var slots: [Sample?]
-    var stash: [UInt64: [[Tensor<T>]]] = [:]
+    var stash: [UInt64: Stashed] = [:]
     var stashOrder: [UInt64] = []
     public private(set) var ticks: UInt64 = 0
     /// The sample that left the last stage on the last tick.
@@ -36,6 +36,14 @@ public final class StepState<T: LoomFloat> {
         var value: Tensor<T>
         /// saved[layer.id] for the layers this sample has passed (training only).
         var saved: [[Tensor<T>]]
+        /// The values between stages so far, a₀ (the input) … (training only).
+        var values: [Tensor<T>]
+    }
+
+    /// What a sample that left the pipeline keeps for its backward (or a tween update).
+    struct Stashed {
+        let saved: [[Tensor<T>]]
+        let values: [Tensor<T>]
     }
 
     public init(_ network: Network<T>, training: Bool = false, stashLimit: Int = 1024) throws(LoomError) {
@@ -75,7 +83,8 @@ public final class StepState<T: LoomFloat> {
         var h = sample
         let exec = network.execution
         if !exec.isNative && !(stages.first is EmbeddingLayer<T>) { exec.roundActivation(&h, SerialContext()) }
-        slots[0] = Sample(tag: tag, value: h, saved: training ? [[Tensor<T>]](repeating: [], count: network.layerCount) : [])
+        slots[0] = Sample(tag: tag, value: h, saved: training ? [[Tensor<T>]](repeating: [], count: network.layerCount) : [],
+                          values: training ? [h] : [])
         everFed = true
     }
 
@@ -102,7 +111,10 @@ public final class StepState<T: LoomFloat> {
                 exec.roundActivation(&h, ctx)
                 s.value = h
                 // What the stage's layers saved (only they write to this pass).
-                if training { for (id, v) in pass.saved.enumerated() where !v.isEmpty { s.saved[id] = v } }
+                if training {
+                    for (id, v) in pass.saved.enumerated() where !v.isEmpty { s.saved[id] = v }
+                    s.values.append(h)
+                }
                 return .success(s)
             } catch {
                 return .failure(error)
@@ -129,13 +141,13 @@ public final class StepState<T: LoomFloat> {
         slots = next
         ticks += 1
         guard let d = done else { return nil }
-        if training { keep(d.tag, d.saved) }
+        if training { keep(d.tag, Stashed(saved: d.saved, values: d.values)) }
         output = (d.tag, d.value)
         return output
     }
 
-    func keep(_ tag: UInt64, _ saved: [[Tensor<T>]]) {
-        stash[tag] = saved
+    func keep(_ tag: UInt64, _ s: Stashed) {
+        stash[tag] = s
         stashOrder.append(tag)
         while stashOrder.count > stashLimit { stash[stashOrder.removeFirst()] = nil }
     }
@@ -166,15 +178,8 @@ public final class StepState<T: LoomFloat> {
         guard shape == [1] + outShape else {
             throw LoomError(.shapeMismatch, "step backward", "expected the gradient of one output \(Tensor<T>.describe(outShape)), got \(Tensor<T>.describe(dy.shape))")
         }
-        guard let saved = stash.removeValue(forKey: tag) else {
-            throw LoomError(.invalidArgument, "step backward", "tag \(tag) has no stashed activations (not yet at the output, already used, or dropped past the stash limit of \(stashLimit))")
-        }
-        stashOrder.removeAll { $0 == tag }
+        let (pass, _) = try take(tag: tag, context: context)
         let exec = network.execution
-        let pass = Pass(context: context, master: network.params, view: exec.view(of: network.params, context), training: true,
-                        layerCount: network.layerCount, seed: network.spec.seed, step: tag, dropout: true, execution: exec)
-        pass.saved = saved
-        if pass.params !== network.params { pass.params.grads = network.params.grads }
         var g = Tensor(uncheckedShape: shape, data: dy.data)
         for l in stages.reversed() {
             exec.roundGradient(&g, context)
@@ -183,5 +188,20 @@ public final class StepState<T: LoomFloat> {
         exec.roundGradient(&g, context)
         pass.commitGradients()
         return g
+    }
+
+    /// Takes `tag`'s stash: a training pass holding what its layers saved (the weights' view as
+    /// they are now, dropout's stream the tag), and the values between its stages.
+    func take(tag: UInt64, context: ComputeContext) throws(LoomError) -> (Pass<T>, [Tensor<T>]) {
+        guard let s = stash.removeValue(forKey: tag) else {
+            throw LoomError(.invalidArgument, "step backward", "tag \(tag) has no stashed activations (not yet at the output, already used, or dropped past the stash limit of \(stashLimit))")
+        }
+        stashOrder.removeAll { $0 == tag }
+        let exec = network.execution
+        let pass = Pass(context: context, master: network.params, view: exec.view(of: network.params, context), training: true,
+                        layerCount: network.layerCount, seed: network.spec.seed, step: tag, dropout: true, execution: exec)
+        pass.saved = s.saved
+        if pass.params !== network.params { pass.params.grads = network.params.grads }
+        return (pass, s.values)
     }
 }
