@@ -169,3 +169,51 @@ final class TweenTests: XCTestCase {
         XCTAssertEqual(t.steps, 0, "no failed step counts")
     }
 }
+
+/// The adaptation benchmark's machinery (`Adaptation`): schedules, determinism of what is scored,
+/// every mode on both tasks, the recovery measure.
+final class AdaptationTests: XCTestCase {
+    func testScheduleErrors() {
+        for (ticks, switches, words) in [(100, [50, 40], "scheduled in the past"), (100, [0], "scheduled in the past"),
+                                         (100, [100], "past the end"), (0, [], "must be positive")] {
+            XCTAssertThrowsError(try Adaptation.Task(.sine, ticks: ticks, switches: switches)) { e in
+                XCTAssertEqual((e as? LoomError)?.kind, .invalidArgument)
+                XCTAssertTrue("\(e)".contains(words), "\(e)")
+            }
+        }
+        XCTAssertNoThrow(try Adaptation.Task(.chaseAvoid, ticks: 100, switches: [10, 90]))
+    }
+
+    func testEveryModeRunsAndScoresDeterministically() throws {
+        var clockTicks = 0.0
+        let fake = { () -> Double in clockTicks += 1e-6; return clockTicks }
+        for kind in Adaptation.Task.Kind.allCases {
+            let task = try Adaptation.Task(kind, ticks: 120, switches: [60])
+            for mode in Adaptation.Mode.allCases {
+                let a = try Adaptation.run(task, mode: mode, seed: 7, clock: fake)
+                let b = try Adaptation.run(task, mode: mode, seed: 7, clock: { 0 })
+                XCTAssertEqual(a.correct, b.correct, "\(kind) \(mode): predictions do not depend on timing")
+                XCTAssertEqual(a.correct.count, 120)
+                XCTAssertEqual(a.stalls.count, 120)
+                XCTAssertGreaterThan(a.trainingSeconds, 0)
+                XCTAssertEqual(b.availability(streamSeconds: task.seconds), 1, "no time passed: never blocked")
+                let c = try Adaptation.run(task, mode: mode, seed: 8, clock: { 0 })
+                XCTAssertNotEqual(c.correct, a.correct, "\(kind) \(mode): another seed, other weights")
+            }
+        }
+        // The chase/avoid targets flip with the phase; the sine's frequency steps up.
+        let chase = try Adaptation.Task(.chaseAvoid, ticks: 10, switches: [5])
+        XCTAssertEqual(chase.phase(4), 0)
+        XCTAssertEqual(chase.phase(5), 1)
+    }
+
+    func testRecoveryMeasure() {
+        let before = [Bool](repeating: true, count: 100)
+        let dip = [Bool](repeating: false, count: 30)
+        let after = [Bool](repeating: true, count: 100)
+        // Back to ≥ 90% of the pre-switch 100% over 50 ticks: 45 right of the last 50, i.e. 30 + 45 ticks after the switch.
+        XCTAssertEqual(Adaptation.recovery(before + dip + after, switchTick: 100, end: 230), 75)
+        XCTAssertNil(Adaptation.recovery(before + dip, switchTick: 100, end: 130), "not within the phase")
+        XCTAssertNil(Adaptation.recovery(before, switchTick: 10, end: 100), "no window before the switch")
+    }
+}

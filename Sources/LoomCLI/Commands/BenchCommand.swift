@@ -11,9 +11,9 @@ extension LoomCommand {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure layer and training-step speed (used by scripts/bench).",
-            discussion: "Modes: dense (the default; square dense layers of --sizes), conv2d, lstm, mha (forward + backward of one layer), train-cnn, train-mlp (a full training step: forward, loss, backward, AdamW), layers (all but dense), llm (a GGUF model), gpu-gemm (the fixed-order product kernel on GPU 0 vs the CPU's bits) or gpu-math (every DetMath function on GPU 0 vs the CPU's bits; --sizes N: N·1024 inputs).")
+            discussion: "Modes: dense (the default; square dense layers of --sizes), conv2d, lstm, mha (forward + backward of one layer), train-cnn, train-mlp (a full training step: forward, loss, backward, AdamW), layers (all but dense), llm (a GGUF model), adapt (the adaptation experiments of every training mode, docs/tweening.md), gpu-gemm (the fixed-order product kernel on GPU 0 vs the CPU's bits) or gpu-math (every DetMath function on GPU 0 vs the CPU's bits; --sizes N: N·1024 inputs).")
 
-        @Option(name: .long, help: "dense, conv2d, lstm, mha, train-cnn, train-mlp, layers, llm, gpu-gemm or gpu-math.")
+        @Option(name: .long, help: "dense, conv2d, lstm, mha, train-cnn, train-mlp, layers, llm, adapt, gpu-gemm or gpu-math.")
         var mode: String = "dense"
         @Option(name: .long, help: "Steps per timed round in the layer and training modes.")
         var iterations: Int = 10
@@ -29,6 +29,8 @@ extension LoomCommand {
         @Option(name: .long, help: "Layer, training and llm modes: cpu, cuda or cuda:N (training steps and decoding run device-resident when every layer can).")
         var device: String = "cpu"
         @Option(name: .long, help: "Layer and training modes: the batch size (default: each mode's own).") var batch: Int?
+        @Option(name: .long, help: "adapt mode: seeds per task and mode.") var seeds: Int = 10
+        @Option(name: .customLong("out"), help: "adapt mode: write adapt.md and the SVG plots into this directory.") var outDir: String?
         @OptionGroup var threadOption: ThreadOption
 
         func run() throws {
@@ -40,6 +42,10 @@ extension LoomCommand {
                 let dev = try Device(parsing: device)
                 try LLMBench.run(model: m, weights: weights, promptTokens: promptTokens, genTokens: genTokens, repeats: repeats,
                                  context: try dev.context(threads: ctx.threads), device: dev)
+                return
+            }
+            if mode == "adapt" {
+                try AdaptBench.run(seeds: seeds, out: outDir)
                 return
             }
             if mode == "gpu-math" {
