@@ -142,7 +142,7 @@ final class StepTests: XCTestCase {
             var losses = [Double]()
             for t in 0..<600 {
                 let (x, y) = window(t)
-                if let done = try trainer.tick(x, target: y, context: context, concurrent: concurrent) { losses.append(done.loss.double) }
+                if let done = try trainer.tick(x, target: y, context: context, concurrent: concurrent) { losses.append(done.result.double) }
             }
             while try trainer.flush(context: context, concurrent: concurrent) != nil {}
             XCTAssertEqual(losses.count, 600 - 2)

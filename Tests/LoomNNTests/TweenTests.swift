@@ -80,10 +80,10 @@ final class TweenTests: XCTestCase {
                 let x: Tensor<Float> = Init.uniform([1, 5], bound: 1, seed: UInt64(i), name: "x")
                 let r = try t.step(x, target: .classes([i % 3]))
                 XCTAssertNil(try st.tick(x, target: .classes([i % 3])))
-                var done: StepTweenTrainer<Float>.Completed? = nil
+                var done: StepCompleted<Float, TweenReport>? = nil
                 while done == nil { done = try st.flush() }
                 XCTAssertEqual(done!.tag, UInt64(i))
-                XCTAssertEqual(done!.report.linkBudgets, r.linkBudgets, "\(mode.rawValue) sample \(i)")
+                XCTAssertEqual(done!.result.linkBudgets, r.linkBudgets, "\(mode.rawValue) sample \(i)")
             }
             XCTAssertEqual(whole.params.bitHash.hex, stepped.params.bitHash.hex, mode.rawValue)
             XCTAssertEqual(st.state.latency, 4)
