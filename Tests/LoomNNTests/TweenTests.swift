@@ -212,8 +212,8 @@ final class AdaptationTests: XCTestCase {
         let dip = [Bool](repeating: false, count: 30)
         let after = [Bool](repeating: true, count: 100)
         // Back to ≥ 90% of the pre-switch 100% over 50 ticks: 45 right of the last 50, i.e. 30 + 45 ticks after the switch.
-        XCTAssertEqual(Adaptation.recovery(before + dip + after, switchTick: 100, end: 230), 75)
-        XCTAssertNil(Adaptation.recovery(before + dip, switchTick: 100, end: 130), "not within the phase")
-        XCTAssertNil(Adaptation.recovery(before, switchTick: 10, end: 100), "no window before the switch")
+        XCTAssertEqual(AdaptationTracker.recoveryTicks(before + dip + after, change: 100, end: 230, window: 50), 75)
+        XCTAssertNil(AdaptationTracker.recoveryTicks(before + dip, change: 100, end: 130, window: 50), "not within the phase")
+        XCTAssertNil(AdaptationTracker.recoveryTicks(before, change: 10, end: 100, window: 50), "no window before the switch")
     }
 }

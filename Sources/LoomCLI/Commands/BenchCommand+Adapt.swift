@@ -29,7 +29,7 @@ enum AdaptBench {
                 for r in runs {
                     for (i, s) in task.switches.enumerated() {
                         let end = i + 1 < task.switches.count ? task.switches[i + 1] : task.ticks
-                        if let t = Adaptation.recovery(r.correct, switchTick: s, end: end, window: window) { rec.append(Double(t)) } else { missed += 1 }
+                        if let t = AdaptationTracker.recoveryTicks(r.correct, change: s, end: end, window: window) { rec.append(Double(t)) } else { missed += 1 }
                     }
                 }
                 let recText = (rec.isEmpty ? "–" : fmt(rec.reduce(0, +) / Double(rec.count), 0)) + (missed > 0 ? " (\(missed) of \(missed + rec.count) never)" : "")

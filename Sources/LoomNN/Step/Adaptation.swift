@@ -198,17 +198,4 @@ public enum Adaptation {
         return Run(mode: mode, seed: seed, correct: correct, inferenceSeconds: inference, trainingSeconds: training, stalls: stalls)
     }
 
-    /// Ticks after `switchTick` until the accuracy over the last `window` ticks is back to at least
-    /// 90% of its level over the `window` ticks before the switch (nil: not within the phase).
-    public static func recovery(_ correct: [Bool], switchTick: Int, end: Int, window: Int = 50) -> Int? {
-        guard switchTick >= window else { return nil }
-        let before = Double(correct[(switchTick - window)..<switchTick].filter { $0 }.count) / Double(window)
-        var k = switchTick + window
-        while k <= end {
-            let acc = Double(correct[(k - window)..<k].filter { $0 }.count) / Double(window)
-            if acc >= 0.9 * before { return k - switchTick }
-            k += 1
-        }
-        return nil
-    }
 }

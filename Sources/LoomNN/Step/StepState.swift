@@ -94,6 +94,7 @@ public final class StepState<T: LoomFloat> {
     /// thread); the results are the same bits either way. Returns the sample that left the last
     /// stage, if any (also kept in `output`). Error: ticking a state that was never given an input.
     @discardableResult
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func stepForward(context: ComputeContext = SerialContext(), concurrent: Bool = false) throws(LoomError) -> (tag: UInt64, value: Tensor<T>)? {
         guard everFed else {
             throw LoomError(.invalidArgument, "step", "the pipeline has never been given an input; call setInput before stepForward")
@@ -169,6 +170,7 @@ public final class StepState<T: LoomFloat> {
     /// dL/dx. The stash entry is used up. Errors: an inference state, a tag with nothing stashed
     /// (not yet at the output, already used, or dropped past `stashLimit`), a wrong shape.
     @discardableResult
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func stepBackward(tag: UInt64, outputGradient dy: Tensor<T>, context: ComputeContext = SerialContext()) throws(LoomError) -> Tensor<T> {
         guard training else {
             throw LoomError(.invalidArgument, "step backward", "this StepState runs inference; create it with training: true")

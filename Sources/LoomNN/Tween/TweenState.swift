@@ -117,6 +117,7 @@ public final class TweenState<T: LoomFloat> {
     /// One tween step on a batch: a training forward (dropout's stream is the step count), then
     /// the mode's backward targets, link budgets and gaps, and the weight updates.
     @discardableResult
+    @_specialize(where T == Float) @_specialize(where T == Double)
     public func step(_ x: Tensor<T>, target: TweenTarget<T>, context: ComputeContext = SerialContext()) throws(LoomError) -> TweenReport {
         try network.validateInput(x)
         let pass = network.trainingPass(context: context, step: steps)
@@ -135,6 +136,7 @@ public final class TweenState<T: LoomFloat> {
     /// The update of one step from a forward that left `activations` (a₀ … a_L, the values between
     /// stages) and, in `pass`, what each layer saved (a whole pass, or a sample's stash in step
     /// execution).
+    @_specialize(where T == Float) @_specialize(where T == Double)
     func update(activations a: [Tensor<T>], pass: Pass<T>, target: TweenTarget<T>, context: ComputeContext) throws(LoomError) -> TweenReport {
         let L = stages.count
         let out = a[L]
