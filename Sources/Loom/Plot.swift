@@ -1,3 +1,5 @@
+import LoomNN
+
 /// A minimal SVG line chart (for `loom train --plot`).
 public enum SVGPlot {
     /// `series`: (label, values by epoch, colour).
@@ -35,16 +37,5 @@ public enum SVGPlot {
         return String(r)
     }
 
-    static func escape(_ t: String) -> String {
-        var o = ""
-        for c in t {
-            switch c {
-            case "<": o += "&lt;"
-            case ">": o += "&gt;"
-            case "&": o += "&amp;"
-            default: o.append(c)
-            }
-        }
-        return o
-    }
+    static func escape(_ t: String) -> String { SVGText.escape(t) }
 }

@@ -10,6 +10,7 @@ extension LoomCommand {
 
         @Argument(help: "Network IR or saved model (JSON), a safetensors file or a GGUF file.") var model: String
         @Flag(name: .long, help: "Print the blueprint as JSON.") var json = false
+        @Option(name: .long, help: "Also write the blueprint as an SVG diagram to this file.") var svg: String?
         @OptionGroup var threadOption: ThreadOption
 
         func run() throws {
@@ -42,8 +43,12 @@ extension LoomCommand {
                 return
             }
             switch try AnyNetwork.load(path: model) {
-            case .f32(let n, _): out(json ? Blueprint.json(n).serialized(pretty: true) : Blueprint.text(n))
-            case .f64(let n, _): out(json ? Blueprint.json(n).serialized(pretty: true) : Blueprint.text(n))
+            case .f32(let n, _):
+                if let path = svg { try FileIO.write(path, text: Blueprint.svg(n)) }
+                out(json ? Blueprint.json(n).serialized(pretty: true) : Blueprint.text(n))
+            case .f64(let n, _):
+                if let path = svg { try FileIO.write(path, text: Blueprint.svg(n)) }
+                out(json ? Blueprint.json(n).serialized(pretty: true) : Blueprint.text(n))
             }
         }
     }
