@@ -74,7 +74,7 @@ loom_status loom_network_to_safetensors(const loom_network *net, const char *dty
 loom_status loom_network_save(const loom_network *net, const char *path);
 loom_status loom_network_save_safetensors(const loom_network *net, const char *path, const char *dtype);
 /* Releases a network (NULL is ignored; a freed handle is reported in loom_last_error). Free its
- * trainers first. */
+ * trainers first. [writer] */
 void loom_network_free(loom_network *net);
 
 /* Sizes of one sample: elements of the input and of the output. [reader] */
@@ -127,6 +127,7 @@ loom_status loom_trainer_step_f64(loom_trainer *tr, const double *x, size_t batc
                                   size_t target_count, double *loss);
 /* Steps taken so far and the learning rate of the next step (either pointer may be NULL). [reader] */
 loom_status loom_trainer_progress(const loom_trainer *tr, size_t *steps, double *lr);
+/* Releases a trainer (NULL is ignored). [writer] */
 void loom_trainer_free(loom_trainer *tr);
 
 /* ---- Tokenizers -------------------------------------------------------------------------- */
@@ -135,6 +136,7 @@ void loom_trainer_free(loom_trainer *tr);
 loom_status loom_tokenizer_from_json(const char *json, loom_tokenizer **out);
 /* From a file: tokenizer.json, or a .gguf model's vocabulary. [any] [native] */
 loom_status loom_tokenizer_load(const char *path, loom_tokenizer **out);
+/* The vocabulary size (ids 0 ..< size). [reader] */
 loom_status loom_tokenizer_vocab_size(const loom_tokenizer *tok, size_t *out);
 /* The ids of `length` bytes of UTF-8 text into ids; *count = how many. add_special != 0 adds the
  * post-processor's special tokens. [reader] */
@@ -143,6 +145,7 @@ loom_status loom_tokenizer_encode(const loom_tokenizer *tok, const char *text, s
 /* The text of `count` ids (UTF-8 + NUL) into buf; skip_special != 0 drops special tokens. [reader] */
 loom_status loom_tokenizer_decode(const loom_tokenizer *tok, const int32_t *ids, size_t count, int skip_special,
                                   char *buf, size_t capacity, size_t *needed);
+/* Releases a tokenizer (NULL is ignored). [writer] */
 void loom_tokenizer_free(loom_tokenizer *tok);
 
 /* ---- Generators (GGUF causal language models) [native] -------------------------------- */
@@ -152,6 +155,7 @@ typedef void (*loom_text_callback)(void *user, const char *piece);
 /* A Llama-family GGUF model (e.g. SmolLM2). blocks != 0 keeps the quantized blocks in the mapped
  * file (integer dot products); 0 dequantizes every tensor to f32. [any] */
 loom_status loom_generator_load(const char *gguf_path, int blocks, loom_generator **out);
+/* Host threads for generation (at least 1). [writer] */
 loom_status loom_generator_set_threads(loom_generator *gen, int threads);
 /* Up to max_tokens after the prompt (chat != 0: as a user message in the model's chat template);
  * sampler_json NULL for greedy, else {"temperature", "top_k", "top_p", "min_p",
@@ -161,9 +165,11 @@ loom_status loom_generator_set_threads(loom_generator *gen, int threads);
 loom_status loom_generator_generate(loom_generator *gen, const char *prompt, int chat, size_t max_tokens,
                                     const char *sampler_json, loom_text_callback on_text, void *user,
                                     char *buf, size_t capacity, size_t *needed);
+/* The text of the last loom_generator_generate call into buf; *needed = bytes including the NUL. [reader] */
 loom_status loom_generator_last_text(const loom_generator *gen, char *buf, size_t capacity, size_t *needed);
 /* A new tokenizer handle with the model's vocabulary (free it with loom_tokenizer_free). [any] */
 loom_status loom_generator_tokenizer(const loom_generator *gen, loom_tokenizer **out);
+/* Releases a generator (NULL is ignored). [writer] */
 void loom_generator_free(loom_generator *gen);
 
 /* ---- Verification ------------------------------------------------------------------------ */
