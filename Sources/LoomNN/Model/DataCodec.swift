@@ -7,7 +7,8 @@ import LoomCore
 /// number exactly the product of the sample shape. Numbers are converted straight to T with
 /// correct rounding (no detour through another type).
 public enum DataCodec {
-    static func flatten<T: LoomFloat>(_ v: JSONValue, path: String, into out: inout [T]) throws(LoomError) {
+    /// Appends the numbers of a (possibly nested) array, row-major, converted to T; errors name the path.
+    public static func flatten<T: LoomFloat>(_ v: JSONValue, path: String, into out: inout [T]) throws(LoomError) {
         switch v {
         case .number(let n):
             let x: T?
