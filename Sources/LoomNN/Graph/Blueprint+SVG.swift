@@ -18,7 +18,7 @@ extension Blueprint {
             "<text x=\"\(f(x))\" y=\"\(f(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" fill=\"\(fill)\">\(SVGText.escape(s))</text>"
         }
         func leaf(_ lines: [String], fill: String) -> Box {
-            let w = Double(lines.map(\.count).max() ?? 1) * charWidth + 2 * pad
+            let w = Double(lines.map { $0.count }.max() ?? 1) * charWidth + 2 * pad
             let h = Double(lines.count) * lineHeight + pad
             return Box(width: w, height: h) { x, y, out in
                 out.append("<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(h))\" rx=\"5\" fill=\"\(fill)\" stroke=\"#555\"/>")
@@ -32,8 +32,8 @@ extension Blueprint {
         }
         /// Children stacked top to bottom, each centred, arrows between.
         func column(_ items: [Box]) -> Box {
-            let w = items.map(\.width).max() ?? 0
-            let h = items.map(\.height).reduce(0, +) + gap * Double(Swift.max(items.count - 1, 0))
+            let w = items.map { $0.width }.max() ?? 0
+            let h = items.map { $0.height }.reduce(0, +) + gap * Double(Swift.max(items.count - 1, 0))
             return Box(width: w, height: h) { x, y, out in
                 var cy = y
                 for (i, b) in items.enumerated() {
@@ -66,8 +66,8 @@ extension Blueprint {
             if let p = l as? ParallelLayer<T> {
                 var items = p.branches.map { node($0) }
                 if let g = p.gate { items.append(frame("gate", node(g), fill: "#fff7e0")) }
-                let w = items.map(\.width).reduce(0, +) + 16 * Double(Swift.max(items.count - 1, 0))
-                let h = items.map(\.height).max() ?? 0
+                let w = items.map { $0.width }.reduce(0, +) + 16 * Double(Swift.max(items.count - 1, 0))
+                let h = items.map { $0.height }.max() ?? 0
                 let row = Box(width: w, height: h) { x, y, out in
                     var cx = x
                     for b in items { b.draw(cx, y, &out); cx += b.width + 16 }

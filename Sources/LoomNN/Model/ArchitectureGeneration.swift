@@ -37,7 +37,7 @@ public enum ArchitectureGeneration {
 
         /// "2×2 concat of dense, attention, lstm, dense; d 32; lr 0.0012".
         public var summary: String {
-            "\(grid.rows)×\(grid.cols) \(combine.rawValue) of \(brains.map(\.rawValue).joined(separator: ", ")); d \(width); lr \(learningRate)"
+            "\(grid.rows)×\(grid.cols) \(combine.rawValue) of \(brains.map { $0.rawValue }.joined(separator: ", ")); d \(width); lr \(learningRate)"
         }
     }
 
@@ -135,6 +135,6 @@ public enum ArchitectureGeneration {
         }
         return out.enumerated().sorted { a, b in
             a.element.validationLoss != b.element.validationLoss ? a.element.validationLoss < b.element.validationLoss : a.offset < b.offset
-        }.map(\.element)
+        }.map { $0.element }
     }
 }
