@@ -34,6 +34,13 @@ func fmt(_ x: Double?, _ digits: Double = 10000) -> String {
     return String((x * digits).rounded() / digits)
 }
 
+/// `x` with `digits` decimals (0: an integer, no ".0").
+func fixed(_ x: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    return digits == 0 ? String(Int(x.rounded())) : fmt(x, scale)
+}
+
 func epochLine(_ r: EpochReport) -> String {
     var s = "epoch \(r.epoch + 1): loss \(fmt(r.trainLoss))"
     if let a = r.trainAccuracy { s += " acc \(pct(a))" }

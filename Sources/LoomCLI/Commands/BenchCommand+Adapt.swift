@@ -32,11 +32,11 @@ enum AdaptBench {
                         if let t = AdaptationTracker.recoveryTicks(r.correct, change: s, end: end, window: window) { rec.append(Double(t)) } else { missed += 1 }
                     }
                 }
-                let recText = (rec.isEmpty ? "–" : fmt(rec.reduce(0, +) / Double(rec.count), 0)) + (missed > 0 ? " (\(missed) of \(missed + rec.count) never)" : "")
+                let recText = (rec.isEmpty ? "–" : fixed(rec.reduce(0, +) / Double(rec.count), 0)) + (missed > 0 ? " (\(missed) of \(missed + rec.count) never)" : "")
                 let seconds = runs.map { $0.inferenceSeconds + $0.trainingSeconds }.reduce(0, +)
                 let rate = Double(task.ticks * seeds) / seconds
-                out("adapt task=\(kind.rawValue) mode=\(mode.rawValue) seeds=\(seeds) accuracy=\(fmt(mean * 100, 1)) sd=\(fmt(sd * 100, 1)) availability=\(fmt(avail * 100, 2)) inference_share=\(fmt(share * 100, 1)) stall_p99_us=\(fmt(p99 * 1e6, 0)) stall_p50_us=\(fmt(p50 * 1e6, 0)) recovery_ticks=\(recText.split(separator: " ").first ?? "–") ticks_per_s=\(fmt(rate, 0))")
-                report.append("| \(kind.rawValue) | \(mode.rawValue) | \(fmt(mean * 100, 1))% ± \(fmt(sd * 100, 1)) | \(fmt(avail * 100, 2))% | \(fmt(share * 100, 1))% | \(fmt(p99 * 1e6, 0)) / \(fmt(p50 * 1e6, 0)) µs | \(recText) | \(fmt(rate, 0)) |")
+                out("adapt task=\(kind.rawValue) mode=\(mode.rawValue) seeds=\(seeds) accuracy=\(fixed(mean * 100, 1)) sd=\(fixed(sd * 100, 1)) availability=\(fixed(avail * 100, 2)) inference_share=\(fixed(share * 100, 1)) stall_p99_us=\(fixed(p99 * 1e6, 0)) stall_p50_us=\(fixed(p50 * 1e6, 0)) recovery_ticks=\(recText.split(separator: " ").first ?? "–") ticks_per_s=\(fixed(rate, 0))")
+                report.append("| \(kind.rawValue) | \(mode.rawValue) | \(fixed(mean * 100, 1))% ± \(fixed(sd * 100, 1)) | \(fixed(avail * 100, 2))% | \(fixed(share * 100, 1))% | \(fixed(p99 * 1e6, 0)) / \(fixed(p50 * 1e6, 0)) µs | \(recText) | \(fixed(rate, 0)) |")
                 let windows = runs.map { $0.windows(window) }
                 let meanWindows = (0..<windows[0].count).map { w in windows.map { $0[w] }.reduce(0, +) / Double(seeds) * 100 }
                 series.append((mode.rawValue, meanWindows, colours[mi % colours.count]))
@@ -47,12 +47,5 @@ enum AdaptBench {
             }
         }
         if let dir = dir { try FileIO.write("\(dir)/adapt.md", text: report.joined(separator: "\n") + "\n") }
-    }
-
-    static func fmt(_ v: Double, _ digits: Int) -> String {
-        var p = 1.0
-        for _ in 0..<digits { p *= 10 }
-        let r = (v * p).rounded() / p
-        return digits == 0 ? String(Int(r)) : String(r)
     }
 }

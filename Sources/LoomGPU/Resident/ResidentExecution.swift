@@ -28,12 +28,9 @@ extension ResidentRuntime {
     /// codes kept) and read back. Native execution reads `params` itself.
     func refreshView() throws(LoomError) {
         guard let view else { return }
-        if let dt = rounding {
-            return try run("loom_round_elements", over: total, [.pointer(view.pointer), .pointer(params.pointer), .int(total),
-                                                               .int(RoundingKernels.code(dt))])
-        }
+        if rounding != nil { return try roundElements(params.pointer, into: view.pointer, total) }
         try run("loom_copy", over: total, [.pointer(view.pointer), .pointer(params.pointer), .int(total)])
-        for (i, w) in gridWeights.sorted(by: { $0.key < $1.key }) {
+        for (i, w) in gridWeights {   // independent launches: their order does not matter
             let offset = CUdeviceptr(offsets[i] * size)
             try quantizeRows(params.pointer + offset, rows: w.rows, cols: w.cols, rowStride: w.cols, colStride: 1,
                              codes: w.codes.pointer, scales: w.scales.pointer, values: view.pointer + offset)
@@ -55,8 +52,8 @@ extension ResidentRuntime {
     func roundActivation(_ x: DeviceTensor, into buffer: inout CUDABuffer?) throws(LoomError) -> DeviceTensor {
         if execution.isNative { return x }
         let y = try reserve(&buffer, x.count)
-        if let dt = rounding {
-            try run("loom_round_elements", over: x.count, [.pointer(y), .pointer(x.pointer), .int(x.count), .int(RoundingKernels.code(dt))])
+        if rounding != nil {
+            try roundElements(x.pointer, into: y, x.count)
         } else {
             let width = Swift.max(1, x.shape.last ?? 1)
             try quantizeRows(x.pointer, rows: x.count / width, cols: width, rowStride: width, colStride: 1, codes: nil, scales: nil, values: y)
@@ -67,10 +64,15 @@ extension ResidentRuntime {
     /// A gradient passing between layers backward (`Execution.roundGradient`): rounded to f16/bf16
     /// into `buffer`; otherwise `g` itself (quantization passes gradients straight through).
     func roundGradient(_ g: DeviceTensor, into buffer: inout CUDABuffer?) throws(LoomError) -> DeviceTensor {
-        guard let dt = rounding else { return g }
+        guard rounding != nil else { return g }
         let y = try reserve(&buffer, g.count)
-        try run("loom_round_elements", over: g.count, [.pointer(y), .pointer(g.pointer), .int(g.count), .int(RoundingKernels.code(dt))])
+        try roundElements(g.pointer, into: y, g.count)
         return DeviceTensor(pointer: y, shape: g.shape)
+    }
+
+    /// `y[i] = DType.roundTrip(x[i], through: rounding)` for `n` elements (rounded execution).
+    func roundElements(_ x: CUdeviceptr, into y: CUdeviceptr, _ n: Int) throws(LoomError) {
+        try run("loom_round_elements", over: n, [.pointer(y), .pointer(x), .int(n), .int(RoundingKernels.code(rounding!))])
     }
 
     /// `WeightProduct.quantized`: in quantized execution, the integer product of the rows

@@ -42,7 +42,7 @@ public enum Grafting {
                 guard let j = net.params.index(of: target) else {
                     throw LoomError(.invalidModel, "graft.experts[\(b)]", "parameter \(n) has no place \(target) in the graft")
                 }
-                net.params.values[j] = Tensor(uncheckedShape: e.params.values[i].shape, data: Array(e.params.values[i].data))
+                net.params.values[j] = e.params.values[i]   // a value: later changes to either side copy first
                 net.params.frozen[j] = freezeExperts || e.params.frozen[i]
             }
         }
