@@ -41,6 +41,8 @@ typedef struct loom_network loom_network;
 typedef struct loom_trainer loom_trainer;
 typedef struct loom_tokenizer loom_tokenizer;
 typedef struct loom_generator loom_generator;
+typedef struct loom_step loom_step;
+typedef struct loom_tween loom_tween;
 
 /* Thread-safety legend for each function below:
  *   [any]     may run concurrently with anything (including on the same handle);
@@ -129,6 +131,62 @@ loom_status loom_trainer_step_f64(loom_trainer *tr, const double *x, size_t batc
 loom_status loom_trainer_progress(const loom_trainer *tr, size_t *steps, double *lr);
 /* Releases a trainer (NULL is ignored). [writer] */
 void loom_trainer_free(loom_trainer *tr);
+
+/* ---- Step execution (docs/step.md) ------------------------------------------------------ */
+
+/* A pipeline over the network's top-level layers: every tick, each layer advances once from its
+ * input buffer, so a sample leaves latency (= layer count) ticks after it entered. options_json
+ * NULL for inference only, else {"learner": "none" | "backprop" | "tween", "training": {an IR
+ * training block; backprop, default the network's}, "update_every": n (backprop: one optimizer
+ * update per n completed samples, default 1), "tween": {a tween config; docs/tweening.md},
+ * "stash_limit": n (samples whose activations are kept, default 1024), "concurrent": bool (one
+ * task per stage; the same bits either way)}. Results never depend on threads. [writer, on the
+ * network] */
+loom_status loom_step_new(loom_network *net, const char *options_json, loom_step **out);
+/* Ticks from a sample's entry to its output. [reader] */
+loom_status loom_step_latency(const loom_step *st, size_t *out);
+/* One tick. x: one sample (input_size values) entering under the next tag (0, 1, 2, … in feeding
+ * order), or NULL for a tick that feeds nothing (to drain the pipeline). target: with a learner,
+ * x's target (target_count values: one class id, or output_size values); NULL and 0 otherwise.
+ * When a sample leaves the last stage this tick, *done = 1, *tag = its tag, y (y_capacity >=
+ * output_size, checked before ticking) = its output, *loss = its loss (backprop: the sample's
+ * loss; tween: the sum of squared errors; none: NaN), and its learner has learned from it (on the
+ * activations that very sample left in each layer); else *done = 0. done, tag and loss may be
+ * NULL. [writer, on the step state and its network] */
+loom_status loom_step_tick(loom_step *st, const float *x, const float *target, size_t target_count,
+                           int *done, uint64_t *tag, float *y, size_t y_capacity, double *loss);
+loom_status loom_step_tick_f64(loom_step *st, const double *x, const double *target, size_t target_count,
+                               int *done, uint64_t *tag, double *y, size_t y_capacity, double *loss);
+/* Ticks so far, samples fed, and learning updates applied (optimizer updates or tween steps);
+ * any pointer may be NULL. [reader] */
+loom_status loom_step_progress(const loom_step *st, uint64_t *ticks, uint64_t *fed, uint64_t *updates);
+/* The report of the sample that last left the pipeline as JSON ({"tag"}, with "loss" for
+ * backprop, and the tween report's fields for tween; null before the first). [reader] */
+loom_status loom_step_report_json(const loom_step *st, char *buf, size_t capacity, size_t *needed);
+/* Releases a step state (NULL is ignored). [writer] */
+void loom_step_free(loom_step *st);
+
+/* ---- Neural Tweening (docs/tweening.md) ------------------------------------------------- */
+
+/* A tween state on the network; config_json NULL for the defaults, else {"mode": "chain_rule" |
+ * "gap_closing", "rate", "momentum", "ignore_threshold", "link_budget_scale", "depth_barrier",
+ * "depth_scale_factor", "signal_clip", "update_clip", "gradient_scale", "type_rates": {type:
+ * factor}, "explosion_detection", "pruning", "prune_threshold", "prune_patience"}. [writer, on
+ * the network] */
+loom_status loom_tween_new(loom_network *net, const char *config_json, loom_tween **out);
+/* One tween step on a batch; targets as loom_trainer_step (class ids or output values). *loss
+ * (may be NULL) = the sum of squared output errors before the step. [writer, on the tween state
+ * and its network] */
+loom_status loom_tween_step(loom_tween *tw, const float *x, size_t batch, const float *targets,
+                            size_t target_count, double *loss);
+loom_status loom_tween_step_f64(loom_tween *tw, const double *x, size_t batch, const double *targets,
+                                size_t target_count, double *loss);
+/* The last step's report as JSON: {"loss", "link_budgets", "gaps", "depth_barrier", "updated",
+ * "adaptive_rate", "pruned"}, per-stage arrays from input to output (null before the first).
+ * [reader] */
+loom_status loom_tween_report_json(const loom_tween *tw, char *buf, size_t capacity, size_t *needed);
+/* Releases a tween state (NULL is ignored). [writer] */
+void loom_tween_free(loom_tween *tw);
 
 /* ---- Tokenizers -------------------------------------------------------------------------- */
 

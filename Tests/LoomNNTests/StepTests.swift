@@ -123,6 +123,17 @@ final class StepTests: XCTestCase {
         expect(.invalidArgument, "runs inference") { try inference.stepBackward(tag: 2, outputGradient: try! Tensor(shape: [2], data: [1, 1])) }
         expect(.invalidArgument, "must be positive") { _ = try StepState(net, stashLimit: 0) }
         expect(.invalidArgument, "must be positive") { _ = try StepTrainer(network: net, optimizer: .sgd(lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0), loss: .mse, updateEvery: 0) }
+        // A learner refuses a bad target when it is fed, before the sample enters the pipeline.
+        let learner = try StepTrainer(network: net, optimizer: .sgd(lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0), loss: .crossEntropy)
+        let x = try Tensor<Float>(shape: [3], data: [1, 2, 3])
+        expect(.invalidInput, "step target[0]") { try learner.tick(x, target: try! Tensor(shape: [1], data: [2])) }
+        expect(.shapeMismatch, "one class index per row") { try learner.tick(x, target: try! Tensor(shape: [3], data: [0, 1, 0])) }
+        XCTAssertEqual(learner.nextTag, 0)
+        XCTAssertEqual(learner.state.occupancy, [nil, nil], "a refused target leaves the pipeline as it was")
+        XCTAssertNil(try learner.tick(x, target: try! Tensor(shape: [1], data: [1])))
+        let tweener = try StepTweenTrainer(network: net)
+        expect(.invalidArgument, "class 5 of row 0") { try tweener.tick(x, target: .classes([5])) }
+        XCTAssertEqual(tweener.nextTag, 0)
     }
 
     /// StepBP learns a task online and its weights are the same bits for any chunk order and with

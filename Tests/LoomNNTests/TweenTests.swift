@@ -168,6 +168,27 @@ final class TweenTests: XCTestCase {
         expect(.shapeMismatch, "input") { try t.step(try Tensor(shape: [1, 2], data: [1, 2]), target: .classes([0])) }
         XCTAssertEqual(t.steps, 0, "no failed step counts")
     }
+
+    /// The JSON form of a config (C ABI, bindings): every field read, defaults kept, unknown or
+    /// mistyped fields named by path.
+    func testConfigFromJSON() throws {
+        let c = try TweenConfig.decode(json: """
+            {"mode": "gap_closing", "rate": 0.05, "momentum": 0.5, "ignore_threshold": 0.1, "link_budget_scale": 0.25,
+             "depth_barrier": true, "depth_scale_factor": 1.5, "signal_clip": 4, "update_clip": 0.5, "gradient_scale": 0.2,
+             "type_rates": {"dense": 0.75}, "explosion_detection": true, "pruning": true, "prune_threshold": 0.05, "prune_patience": 3}
+            """, source: "cfg")
+        var want = TweenConfig(mode: .gapClosing)
+        want.rate = 0.05; want.momentum = 0.5; want.ignoreThreshold = 0.1; want.linkBudgetScale = 0.25
+        want.depthBarrier = true; want.depthScaleFactor = 1.5; want.signalClip = 4; want.updateClip = 0.5; want.gradientScale = 0.2
+        want.typeRates["dense"] = 0.75; want.explosionDetection = true; want.pruning = true; want.pruneThreshold = 0.05; want.prunePatience = 3
+        XCTAssertEqual(c, want)
+        XCTAssertEqual(try TweenConfig.decode(json: "{}", source: "cfg"), TweenConfig())
+        for (text, words) in [("{\"mode\": \"up\"}", "cfg.mode"), ("{\"rates\": 1}", "cfg.rates: unknown field"),
+                              ("{\"rate\": \"fast\"}", "cfg.rate: expected a number"), ("{\"type_rates\": {\"dense\": -1}}", "cfg.type_rates.dense"),
+                              ("{\"prune_patience\": 0}", "cfg.prune_patience"), ("[1]", "expected an object")] {
+            XCTAssertThrowsError(try TweenConfig.decode(json: text, source: "cfg")) { e in XCTAssertTrue("\(e)".contains(words), "\(text): \(e)") }
+        }
+    }
 }
 
 /// The adaptation benchmark's machinery (`Adaptation`): schedules, determinism of what is scored,

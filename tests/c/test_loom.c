@@ -257,6 +257,172 @@ static void test_reference_cases(void) {
     CHECK(need == 8 * 16 || need % 8 == 0, "forward input %zu values", need);
 }
 
+/* Step execution and tweening. A pipeline of the 3-layer network below (latency 3) gives each
+ * sample exactly loom_network_forward's bits; StepBP with one sample in flight at a time is the
+ * trainer on batches of one; a tween learner with one sample in flight is loom_tween_step. */
+static const char *MLP3 =
+    "{\"format\": \"loom\", \"version\": 1, \"seed\": 11, \"input\": {\"shape\": [2]},"
+    " \"layers\": [{\"type\": \"dense\", \"units\": 6, \"activation\": \"tanh\"}, {\"type\": \"dense\", \"units\": 5, \"activation\": \"relu\"},"
+    " {\"type\": \"dense\", \"units\": 2}]}";
+static const char *SGD_CE = "{\"loss\": \"cross_entropy\", \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.1}}";
+
+/* Feeds sample i (class T[i]) and ticks until it leaves the pipeline; returns the ticks taken. */
+static int feed_and_drain(loom_step *st, int i, float *y, double *loss) {
+    int done = 0, ticks = 1;
+    uint64_t tag = 99;
+    EXPECT(loom_step_tick(st, X + 2 * i, T + i, 1, &done, &tag, y, 2, loss), LOOM_OK);
+    while (!done && ticks < 10) { EXPECT(loom_step_tick(st, NULL, NULL, 0, &done, &tag, y, 2, loss), LOOM_OK); ticks++; }
+    return ticks;
+}
+
+static void test_step(void) {
+    loom_network *n = NULL;
+    EXPECT(loom_network_from_json(MLP3, &n), LOOM_OK);
+    float ref[8];
+    EXPECT(loom_network_forward(n, X, 4, ref, 8), LOOM_OK);
+
+    /* Inference: latency 3; outputs in feeding order, each equal to the batch forward's row. */
+    for (int concurrent = 0; concurrent < 2; concurrent++) {
+        loom_step *st = NULL;
+        EXPECT(loom_step_new(n, concurrent ? "{\"concurrent\": true}" : NULL, &st), LOOM_OK);
+        size_t latency = 0;
+        EXPECT(loom_step_latency(st, &latency), LOOM_OK);
+        CHECK(latency == 3, "latency %zu", latency);
+        float y[2];
+        int done = 0, got = 0;
+        uint64_t tag = 0;
+        double loss = 0;
+        for (int k = 0; k < 7; k++) {
+            const float *x = k < 4 ? X + 2 * k : NULL;
+            EXPECT(loom_step_tick(st, x, NULL, 0, &done, &tag, y, 2, &loss), LOOM_OK);
+            CHECK(done == (k >= 2 && k <= 5), "tick %d done %d", k, done);
+            if (done) {
+                CHECK(tag == (uint64_t)got && memcmp(y, ref + 2 * got, sizeof y) == 0 && loss != loss, "sample %d: tag %llu", got, (unsigned long long)tag);
+                got++;
+            }
+        }
+        uint64_t ticks = 0, fed = 0, updates = 9;
+        EXPECT(loom_step_progress(st, &ticks, &fed, &updates), LOOM_OK);
+        CHECK(ticks == 7 && fed == 4 && updates == 0 && got == 4, "progress %llu %llu %llu", (unsigned long long)ticks, (unsigned long long)fed, (unsigned long long)updates);
+        size_t need = 0;
+        char report[64];
+        EXPECT(loom_step_report_json(st, report, sizeof report, &need), LOOM_OK);
+        CHECK(strcmp(report, "{\"tag\":3}") == 0, "report %s", report);
+        /* Errors: a target without a learner, a short output buffer (checked before ticking). */
+        EXPECT(loom_step_tick(st, X, T, 1, &done, &tag, y, 2, &loss), LOOM_ERR_INVALID_ARGUMENT);
+        EXPECT(loom_step_tick(st, X, NULL, 0, &done, &tag, y, 1, &loss), LOOM_ERR_BUFFER_TOO_SMALL);
+        EXPECT(loom_step_progress(st, &ticks, &fed, NULL), LOOM_OK);
+        CHECK(ticks == 7 && fed == 4, "a failed tick changed the state: %llu %llu", (unsigned long long)ticks, (unsigned long long)fed);
+        loom_step_free(st);
+    }
+
+    /* StepBP, one sample in flight: the same weights as the trainer on batches of one. */
+    loom_network *a = NULL, *b = NULL;
+    EXPECT(loom_network_from_json(MLP3, &a), LOOM_OK);
+    EXPECT(loom_network_from_json(MLP3, &b), LOOM_OK);
+    char opts[256];
+    snprintf(opts, sizeof opts, "{\"learner\": \"backprop\", \"training\": %s}", SGD_CE);
+    loom_step *sa = NULL;
+    EXPECT(loom_step_new(a, opts, &sa), LOOM_OK);
+    loom_trainer *tb = NULL;
+    EXPECT(loom_trainer_new_with(b, SGD_CE, &tb), LOOM_OK);
+    for (int r = 0; r < 3; r++) {
+        for (int i = 0; i < 4; i++) {
+            float y[2], lb = 0;
+            double la = 0;
+            CHECK(feed_and_drain(sa, i, y, &la) == 3, "StepBP latency");
+            EXPECT(loom_trainer_step(tb, X + 2 * i, 1, T + i, 1, &lb), LOOM_OK);
+            CHECK((float)la == lb, "StepBP loss %.9g, trainer %.9g", la, (double)lb);
+        }
+    }
+    uint64_t ha = 0, hb = 1, updates = 0;
+    EXPECT(loom_network_weights_hash(a, &ha), LOOM_OK);
+    EXPECT(loom_network_weights_hash(b, &hb), LOOM_OK);
+    CHECK(ha == hb, "StepBP weights %016llx, trainer %016llx", (unsigned long long)ha, (unsigned long long)hb);
+    EXPECT(loom_step_progress(sa, NULL, NULL, &updates), LOOM_OK);
+    CHECK(updates == 12, "updates %llu", (unsigned long long)updates);
+    float y[2];
+    int done = 0;
+    EXPECT(loom_step_tick(sa, X, NULL, 0, &done, NULL, y, 2, NULL), LOOM_ERR_INVALID_ARGUMENT);  /* a learner needs targets */
+    CHECK(strstr(loom_last_error(), "target") != NULL, "message: %s", loom_last_error());
+    EXPECT(loom_step_tick(sa, X, T, 3, &done, NULL, y, 2, NULL), LOOM_ERR_SHAPE_MISMATCH);
+    float badclass = 1.5f;
+    EXPECT(loom_step_tick(sa, X, &badclass, 1, &done, NULL, y, 2, NULL), LOOM_ERR_INVALID_INPUT);
+    loom_step_free(sa);
+    loom_trainer_free(tb);
+
+    /* StepTween (gap closing), one sample in flight: the same weights as whole-pass tween steps. */
+    const char *cfg = "{\"mode\": \"gap_closing\", \"rate\": 0.05}";
+    snprintf(opts, sizeof opts, "{\"learner\": \"tween\", \"tween\": %s}", cfg);
+    EXPECT(loom_step_new(a, opts, &sa), LOOM_OK);
+    loom_tween *tw = NULL;
+    EXPECT(loom_tween_new(b, cfg, &tw), LOOM_OK);
+    for (int i = 0; i < 4; i++) {
+        double la = 0, lb = 1;
+        feed_and_drain(sa, i, y, &la);
+        EXPECT(loom_tween_step(tw, X + 2 * i, 1, T + i, 1, &lb), LOOM_OK);
+        CHECK(la == lb, "StepTween loss %.17g, tween %.17g", la, lb);
+    }
+    EXPECT(loom_network_weights_hash(a, &ha), LOOM_OK);
+    EXPECT(loom_network_weights_hash(b, &hb), LOOM_OK);
+    CHECK(ha == hb, "StepTween weights %016llx, tween %016llx", (unsigned long long)ha, (unsigned long long)hb);
+    size_t need = 0;
+    EXPECT(loom_tween_report_json(tw, NULL, 0, &need), LOOM_ERR_BUFFER_TOO_SMALL);
+    char *rep = malloc(need);
+    EXPECT(loom_tween_report_json(tw, rep, need, &need), LOOM_OK);
+    CHECK(strstr(rep, "\"link_budgets\":[") != NULL && strstr(rep, "\"updated\":[") != NULL, "tween report %s", rep);
+    free(rep);
+    EXPECT(loom_step_report_json(sa, NULL, 0, &need), LOOM_ERR_BUFFER_TOO_SMALL);
+    rep = malloc(need);
+    EXPECT(loom_step_report_json(sa, rep, need, &need), LOOM_OK);
+    CHECK(strstr(rep, "\"tag\":3") != NULL && strstr(rep, "\"gaps\":[") != NULL, "step tween report %s", rep);
+    free(rep);
+    /* Values as targets (output_size values per sample), in f64. */
+    double xd[2] = {0.5, -0.25}, td[2] = {1, 0}, ld = 0;
+    EXPECT(loom_tween_step_f64(tw, xd, 1, td, 2, &ld), LOOM_OK);
+    CHECK(ld > 0, "tween loss %g", ld);
+    EXPECT(loom_tween_step(tw, X, 1, T, 3, NULL), LOOM_ERR_SHAPE_MISMATCH);
+    float far = 5;
+    EXPECT(loom_tween_step(tw, X, 1, &far, 1, NULL), LOOM_ERR_INVALID_ARGUMENT);
+    loom_step_free(sa);
+    loom_tween_free(tw);
+
+    /* The f64 tick on a pipeline of a float network: values rounded once, same bits. */
+    loom_step *st = NULL;
+    EXPECT(loom_step_new(n, "{\"learner\": \"none\", \"stash_limit\": 4}", &st), LOOM_OK);
+    double x64[2] = {0, 1}, y64[2] = {0, 0};
+    EXPECT(loom_step_tick_f64(st, NULL, NULL, 0, &done, NULL, y64, 2, NULL), LOOM_ERR_INVALID_ARGUMENT);  /* never fed */
+    CHECK(strstr(loom_last_error(), "never been given an input") != NULL, "message: %s", loom_last_error());
+    for (int k = 0; k < 3; k++) EXPECT(loom_step_tick_f64(st, k == 0 ? x64 : NULL, NULL, 0, &done, NULL, y64, 2, NULL), LOOM_OK);
+    CHECK(done && (float)y64[0] == ref[2] && (float)y64[1] == ref[3], "f64 tick %g %g", y64[0], y64[1]);
+
+    /* Bad options and configs; wrong-kind, freed and double-freed handles. */
+    loom_step *bad = NULL;
+    EXPECT(loom_step_new(n, "{\"learner\": \"magic\"}", &bad), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_step_new(n, "{\"latency\": 2}", &bad), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_step_new(n, "{\"learner\": \"backprop\"}", &bad), LOOM_ERR_INVALID_ARGUMENT);  /* no training block */
+    EXPECT(loom_step_new(n, "{\"update_every\": 2}", &bad), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_step_new(n, "{\"stash_limit\": 0}", &bad), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_step_new(n, "{\"learner\": \"tween\", \"tween\": {\"pruning\": true}}", &bad), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_step_new(n, "{", &bad), LOOM_ERR_INVALID_JSON);
+    CHECK(bad == NULL, "no handle on failure");
+    loom_tween *badt = NULL;
+    EXPECT(loom_tween_new(n, "{\"mode\": \"sideways\"}", &badt), LOOM_ERR_INVALID_NETWORK);
+    EXPECT(loom_tween_new(n, "{\"rate\": -1}", &badt), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_tween_new(n, "{\"rates\": 1}", &badt), LOOM_ERR_INVALID_NETWORK);
+    CHECK(strstr(loom_last_error(), "config_json.rates") != NULL, "message: %s", loom_last_error());
+    EXPECT(loom_step_latency((loom_step *)n, NULL), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_tween_step((loom_tween *)st, X, 1, T, 1, NULL), LOOM_ERR_INVALID_ARGUMENT);
+    loom_step_free(st);
+    EXPECT(loom_step_tick(st, X, NULL, 0, &done, NULL, y, 2, NULL), LOOM_ERR_INVALID_ARGUMENT);
+    loom_step_free(st);
+    CHECK(strstr(loom_last_error(), "freed twice") != NULL, "double free: %s", loom_last_error());
+    loom_tween_free(NULL);
+    loom_network_free(a);
+    loom_network_free(b);
+    loom_network_free(n);
+}
+
 int main(void) {
     CHECK(strlen(loom_version()) > 0, "version");
     loom_network *net = NULL;
@@ -358,6 +524,7 @@ int main(void) {
     test_backward();
     test_tokenizer();
     test_reference_cases();
+    test_step();
     const char *gguf = getenv("LOOM_TEST_GGUF");
     if (gguf && *gguf) test_generator(gguf);
     else { checks++; failures++; fprintf(stderr, "FAIL: LOOM_TEST_GGUF is not set (scripts/test-c sets it)\n"); }

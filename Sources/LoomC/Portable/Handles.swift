@@ -68,6 +68,8 @@ enum Handles {
     nonisolated(unsafe) static let networks = HandleTable<NetworkHandle>("network")
     nonisolated(unsafe) static let trainers = HandleTable<TrainerHandle>("trainer")
     nonisolated(unsafe) static let tokenizers = HandleTable<TokenizerHandle>("tokenizer")
+    nonisolated(unsafe) static let steps = HandleTable<StepHandle>("step state")
+    nonisolated(unsafe) static let tweens = HandleTable<TweenHandle>("tween state")
 }
 
 /// The calling thread's last error message.

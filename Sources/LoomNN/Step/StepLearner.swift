@@ -24,6 +24,7 @@ public class StepLearner<T: LoomFloat, Target, Result> {
     @discardableResult
     public func tick(_ x: Tensor<T>, target: Target, context: ComputeContext = SerialContext(),
                      concurrent: Bool = false) throws(LoomError) -> StepCompleted<T, Result>? {
+        try check(target)
         try state.setInput(x, tag: nextTag)
         targets[nextTag] = target
         nextTag += 1
@@ -41,6 +42,9 @@ public class StepLearner<T: LoomFloat, Target, Result> {
         let target = targets.removeValue(forKey: tag)!
         return StepCompleted(tag: tag, output: y, result: try learn(tag: tag, output: y, target: target, context: context))
     }
+
+    /// Refuses a target the learner could not learn from, when it is given (overridden).
+    func check(_ target: Target) throws(LoomError) {}
 
     /// Learns from the completed sample `tag` (overridden).
     func learn(tag: UInt64, output: Tensor<T>, target: Target, context: ComputeContext) throws(LoomError) -> Result {

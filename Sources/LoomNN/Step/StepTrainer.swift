@@ -28,6 +28,10 @@ public final class StepTrainer<T: LoomFloat>: StepLearner<T, Tensor<T>, T> {
         network.params.zeroGrads()
     }
 
+    override func check(_ target: Tensor<T>) throws(LoomError) {
+        _ = try Loss.validate(loss, target: target, output: [1] + state.network.outputShape, path: "step target")
+    }
+
     /// The loss of the completed sample (`Loss.compute` on a batch of one; the target as it takes
     /// it), backpropagated through the sample's own activations; an update every `updateEvery`.
     override func learn(tag: UInt64, output y: Tensor<T>, target t: Tensor<T>, context: ComputeContext) throws(LoomError) -> T {

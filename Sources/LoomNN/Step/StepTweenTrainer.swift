@@ -17,6 +17,10 @@ public final class StepTweenTrainer<T: LoomFloat>: StepLearner<T, TweenTarget<T>
         super.init(state: try StepState(network, training: true, stashLimit: stashLimit))
     }
 
+    override func check(_ target: TweenTarget<T>) throws(LoomError) {
+        _ = try tween.targetTensor(target, like: Tensor(zeros: [1] + state.network.outputShape))
+    }
+
     /// The tween update of the completed sample, on the activations it left in each stage.
     override func learn(tag: UInt64, output: Tensor<T>, target: TweenTarget<T>, context: ComputeContext) throws(LoomError) -> TweenReport {
         let (pass, values) = try state.take(tag: tag, context: context)

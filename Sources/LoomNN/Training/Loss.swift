@@ -21,11 +21,9 @@ public enum Loss {
     @_specialize(where T == Float) @_specialize(where T == Double)
     public static func compute<T: LoomFloat>(_ kind: LossKind, output y: Tensor<T>, target t: Tensor<T>,
                                              path: String = "target") throws(LoomError) -> (loss: T, grad: Tensor<T>) {
+        let classTargets = try validate(kind, target: t, output: y.shape, path: path)
         switch kind {
         case .mse:
-            guard t.count == y.count else {
-                throw LoomError(.shapeMismatch, path, "mse needs targets shaped like the output \(Tensor<T>.describe(y.shape)), got \(Tensor<T>.describe(t.shape))")
-            }
             let n = T(y.count)
             var s: T = 0
             var g = [T](repeating: 0, count: y.count)
@@ -37,10 +35,6 @@ public enum Loss {
             return (s / n, Tensor(uncheckedShape: y.shape, data: g))
         case .crossEntropy:
             let c = y.lastDim, rows = y.rows
-            let classTargets = t.count == rows && !(t.count == y.count && c == 1)
-            guard classTargets || t.count == y.count else {
-                throw LoomError(.shapeMismatch, path, "cross_entropy needs one class index per row (\(rows)) or probability rows shaped like the output \(Tensor<T>.describe(y.shape)), got \(Tensor<T>.describe(t.shape))")
-            }
             let rT = T(rows)
             var total: T = 0
             var g = [T](repeating: 0, count: y.count)
@@ -53,11 +47,7 @@ public enum Loss {
                 let lse = m + T.detLog(s)
                 var l: T = 0
                 if classTargets {
-                    let tv = t.data[r]
-                    guard tv.isFinite, tv == tv.rounded(.towardZero), tv >= 0, tv < T(c) else {
-                        throw LoomError(.invalidInput, "\(path)[\(r)]", "class index \(tv.double) is not an integer in 0..<\(c)")
-                    }
-                    let cls = Int(tv)
+                    let cls = Int(t.data[r])
                     l = lse - y.data[base + cls]
                     for j in 0..<c { g[base + j] = (g[base + j] / s - (j == cls ? 1 : 0)) / rT }
                 } else {
@@ -71,9 +61,6 @@ public enum Loss {
             }
             return (total / rT, Tensor(uncheckedShape: y.shape, data: g))
         case .bce:
-            guard t.count == y.count else {
-                throw LoomError(.shapeMismatch, path, "bce needs targets shaped like the output \(Tensor<T>.describe(y.shape)), got \(Tensor<T>.describe(t.shape))")
-            }
             let n = T(y.count)
             var s: T = 0
             var g = [T](repeating: 0, count: y.count)
@@ -84,6 +71,36 @@ public enum Loss {
                 g[i] = (T.detSigmoid(x) - tv) / n
             }
             return (s / n, Tensor(uncheckedShape: y.shape, data: g))
+        }
+    }
+
+    /// Checks a target against an output shape, with exactly the errors `compute` gives (so a
+    /// learner can refuse a bad target when it is given, not when its sample's output exists).
+    /// Returns whether the target is class indices (cross-entropy, one per row).
+    public static func validate<T: LoomFloat>(_ kind: LossKind, target t: Tensor<T>, output shape: [Int],
+                                              path: String = "target") throws(LoomError) -> Bool {
+        let count = shape.reduce(1, *)
+        switch kind {
+        case .mse, .bce:
+            guard t.count == count else {
+                throw LoomError(.shapeMismatch, path, "\(kind.rawValue) needs targets shaped like the output \(Tensor<T>.describe(shape)), got \(Tensor<T>.describe(t.shape))")
+            }
+            return false
+        case .crossEntropy:
+            let c = shape.last ?? 1, rows = count / Swift.max(c, 1)
+            let classTargets = t.count == rows && !(t.count == count && c == 1)
+            guard classTargets || t.count == count else {
+                throw LoomError(.shapeMismatch, path, "cross_entropy needs one class index per row (\(rows)) or probability rows shaped like the output \(Tensor<T>.describe(shape)), got \(Tensor<T>.describe(t.shape))")
+            }
+            if classTargets {
+                for r in 0..<rows {
+                    let tv = t.data[r]
+                    guard tv.isFinite, tv == tv.rounded(.towardZero), tv >= 0, tv < T(c) else {
+                        throw LoomError(.invalidInput, "\(path)[\(r)]", "class index \(tv.double) is not an integer in 0..<\(c)")
+                    }
+                }
+            }
+            return classTargets
         }
     }
 

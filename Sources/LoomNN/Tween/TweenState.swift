@@ -104,6 +104,12 @@ public final class TweenState<T: LoomFloat> {
         }
         guard config.rate > 0, config.rate.isFinite else { throw LoomError(.invalidArgument, "tween.rate", "must be positive and finite, got \(config.rate)") }
         guard config.momentum >= 0, config.momentum < 1 else { throw LoomError(.invalidArgument, "tween.momentum", "must be in [0, 1), got \(config.momentum)") }
+        guard config.signalClip > 0, config.updateClip > 0, config.depthScaleFactor > 0 else {
+            throw LoomError(.invalidArgument, "tween", "signal_clip, update_clip and depth_scale_factor must be positive")
+        }
+        guard config.linkBudgetScale >= 0, config.linkBudgetScale <= 1 else {
+            throw LoomError(.invalidArgument, "tween.link_budget_scale", "must be in [0, 1], got \(config.linkBudgetScale)")
+        }
         guard config.prunePatience > 0 else { throw LoomError(.invalidArgument, "tween.prune_patience", "must be positive, got \(config.prunePatience)") }
         self.network = network
         self.config = config
