@@ -72,6 +72,25 @@ final class GraftingTests: XCTestCase {
         XCTAssertLessThan(last, first * 0.3, "the gate learned to route (loss \(first) → \(last))")
         XCTAssertEqual(g.params.names.indices.filter { g.params.frozen[$0] }.map { g.params.values[$0].data.map(\.bitPattern) }, experts,
                        "frozen experts did not move")
+        // The freeze list is the graft's training block: saved and loaded, the experts stay frozen.
+        XCTAssertEqual(g.spec.training?.freeze, ["layers.0.branches.0", "layers.0.branches.1"])
+        guard case .f32(let back, _) = try AnyNetwork.load(json: ModelCodec.encode(g), source: "graft") else { return XCTFail("dtype") }
+        XCTAssertEqual(back.params.frozen, g.params.frozen)
+        XCTAssertEqual(back.params.bitHash, g.params.bitHash)
+    }
+
+    /// `training.freeze` in the IR: whole path components; a prefix naming no parameter is an error.
+    func testFreezeInTheIR() throws {
+        var spec = NetworkSpec(name: "f", dtype: .f32, seed: 1, inputShape: [3],
+                               layers: [.dense(units: 4, activation: .tanh, bias: true), .dense(units: 2, activation: .linear, bias: true)],
+                               training: TrainingSpec(freeze: ["layers.0"]))
+        let n = try Network<Float>(IRDecoder.decode(json: IREncoder.encode(spec).serialized(), source: "ir"))
+        XCTAssertEqual(n.params.frozen, [true, true, false, false])
+        spec.training!.freeze = ["layers.1.w"]
+        XCTAssertThrowsError(try Network<Float>(spec)) { e in XCTAssertTrue("\(e)".contains("training.freeze[0]"), "\(e)") }
+        XCTAssertThrowsError(try IRDecoder.decode(json: #"{"format": "loom", "version": 1, "input": {"shape": [3]}, "layers": [{"type": "dense", "units": 2}], "training": {"freeze": [3]}}"#)) { e in
+            XCTAssertTrue("\(e)".contains("training.freeze[0]"), "\(e)")
+        }
     }
 
     func testBadInput() throws {

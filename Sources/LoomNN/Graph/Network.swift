@@ -31,6 +31,9 @@ public final class Network<T: LoomFloat> {
         layerCount = builder.nextID
         params.materialize = true
         self.params = params
+        for (i, prefix) in (spec.training?.freeze ?? []).enumerated() where params.setFrozen(true, prefix: prefix) == 0 {
+            throw LoomError(.invalidIR, "training.freeze[\(i)]", "\"\(prefix)\" names no parameter (a prefix is whole path components, e.g. \"layers.0\")")
+        }
     }
 
     /// The most bytes the parameters and their gradients may take: the signed range of a 32-bit

@@ -203,6 +203,12 @@ public enum TrainingDecoder {
             t.clip = hasValue ? .value(x) : .norm(x)
             try cf.finish()
         }
+        if let fr = try f.array("freeze") {
+            for (i, v) in fr.enumerated() {
+                guard let p = v.stringValue, !p.isEmpty else { throw LoomError(.invalidIR, f.at("freeze") + "[\(i)]", "expected a parameter name prefix (a non-empty string)") }
+                t.freeze.append(p)
+            }
+        }
         try f.finish()
         return t
     }

@@ -110,6 +110,7 @@ public enum IREncoder {
         case .norm(let n)?: o.set("clip", .object(JSONObject([("norm", num(n))])))
         case nil: break
         }
+        if !t.freeze.isEmpty { o.set("freeze", .array(t.freeze.map { JSONValue.string($0) })) }
         return o
     }
 

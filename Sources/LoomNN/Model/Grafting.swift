@@ -16,8 +16,11 @@ public enum Grafting {
     /// the gate is `gate` (default: a linear dense layer with one logit per expert) over the input.
     /// Errors: too few experts, different input shapes or dtypes, branch outputs the combine mode
     /// cannot join (the builder's shape error, naming the branch).
+    /// `training` becomes the graft's training block; with `freezeExperts` its `freeze` list names
+    /// every expert (a default block is made when none is given), so a saved graft stays frozen.
     public static func graft<T: LoomFloat>(_ experts: [Network<T>], combine: CombineMode, gate: LayerSpec? = nil,
-                                           freezeExperts: Bool = false, name: String = "graft", seed: UInt64 = 0) throws(LoomError) -> Network<T> {
+                                           freezeExperts: Bool = false, training: TrainingSpec? = nil,
+                                           name: String = "graft", seed: UInt64 = 0) throws(LoomError) -> Network<T> {
         guard experts.count >= 2 else { throw LoomError(.invalidArgument, "graft", "needs at least 2 networks, got \(experts.count)") }
         let first = experts[0].spec
         for (b, e) in experts.enumerated() {
@@ -34,7 +37,13 @@ public enum Grafting {
         let branches = experts.enumerated().map { b, e in LayerSpec.sequential(e.spec.layers.map { retie($0, prefix(expert: b)) }) }
         var parallel = ParallelSpec(branches: branches, combine: combine)
         if combine == .filter { parallel.gate = gate ?? .dense(units: experts.count, activation: .linear, bias: true) }
-        let spec = NetworkSpec(name: name, dtype: first.dtype, seed: seed, inputShape: first.inputShape, layers: [.parallel(parallel)])
+        var block = training
+        if freezeExperts {
+            block = block ?? TrainingSpec()
+            for b in experts.indices { block!.freeze.append(String(prefix(expert: b).dropLast())) }
+        }
+        let spec = NetworkSpec(name: name, dtype: first.dtype, seed: seed, inputShape: first.inputShape, layers: [.parallel(parallel)],
+                               training: block)
         let net = try Network<T>(spec)
         for (b, e) in experts.enumerated() {
             for (i, n) in e.params.names.enumerated() {
@@ -43,7 +52,7 @@ public enum Grafting {
                     throw LoomError(.invalidModel, "graft.experts[\(b)]", "parameter \(n) has no place \(target) in the graft")
                 }
                 net.params.values[j] = e.params.values[i]   // a value: later changes to either side copy first
-                net.params.frozen[j] = freezeExperts || e.params.frozen[i]
+                if e.params.frozen[i] { net.params.frozen[j] = true }
             }
         }
         return net

@@ -14,6 +14,11 @@ public struct TrainingSpec: Equatable, Sendable {
     /// than `minDelta` for `patience` epochs.
     public var earlyStopping: EarlyStopping?
     public var clip: GradientClip?
+    /// Parameters kept as they are by every optimizer step: name prefixes, each a whole path
+    /// component ("layers.0.branches.1" freezes "layers.0.branches.1.layers.0.weight", …). Applied
+    /// when the network is built from an IR with this block (`Network.init`), so a saved model
+    /// keeps them.
+    public var freeze: [String] = []
 
     public struct EarlyStopping: Equatable, Sendable {
         public var patience: Int
@@ -24,10 +29,10 @@ public struct TrainingSpec: Equatable, Sendable {
     public init(loss: LossKind = .crossEntropy,
                 optimizer: OptimizerSpec = .adamw(lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01),
                 scheduler: SchedulerSpec = .constant, epochs: Int = 10, batchSize: Int = 32, shuffle: Bool = true,
-                validationSplit: Double = 0, earlyStopping: EarlyStopping? = nil, clip: GradientClip? = nil) {
+                validationSplit: Double = 0, earlyStopping: EarlyStopping? = nil, clip: GradientClip? = nil, freeze: [String] = []) {
         self.loss = loss; self.optimizer = optimizer; self.scheduler = scheduler; self.epochs = epochs
         self.batchSize = batchSize; self.shuffle = shuffle; self.validationSplit = validationSplit
-        self.earlyStopping = earlyStopping; self.clip = clip
+        self.earlyStopping = earlyStopping; self.clip = clip; self.freeze = freeze
     }
 }
 
