@@ -76,7 +76,8 @@ loom_status loom_network_to_safetensors(const loom_network *net, const char *dty
 loom_status loom_network_save(const loom_network *net, const char *path);
 loom_status loom_network_save_safetensors(const loom_network *net, const char *path, const char *dtype);
 /* Releases a network (NULL is ignored; a freed handle is reported in loom_last_error). Free its
- * trainers first. [writer] */
+ * trainers, step states and tween states first (they hold the network: still memory-safe, but
+ * their weights can no longer be read or saved). [writer] */
 void loom_network_free(loom_network *net);
 
 /* Sizes of one sample: elements of the input and of the output. [reader] */
@@ -140,7 +141,8 @@ void loom_trainer_free(loom_trainer *tr);
  * training block; backprop, default the network's}, "update_every": n (backprop: one optimizer
  * update per n completed samples, default 1), "tween": {a tween config; docs/tweening.md},
  * "stash_limit": n (samples whose activations are kept, default 1024), "concurrent": bool (one
- * task per stage; the same bits either way)}. Results never depend on threads. [writer, on the
+ * task per stage; the same bits either way), "weight_stashing": bool (a learner's backward uses,
+ * per stage, the weights that stage read for the sample: exact gradients under per-tick updates)}. Results never depend on threads. [writer, on the
  * network] */
 loom_status loom_step_new(loom_network *net, const char *options_json, loom_step **out);
 /* Ticks from a sample's entry to its output. [reader] */
@@ -171,8 +173,9 @@ void loom_step_free(loom_step *st);
 /* A tween state on the network; config_json NULL for the defaults, else {"mode": "chain_rule" |
  * "gap_closing", "rate", "momentum", "ignore_threshold", "link_budget_scale", "depth_barrier",
  * "depth_scale_factor", "signal_clip", "update_clip", "gradient_scale", "type_rates": {type:
- * factor}, "explosion_detection", "pruning", "prune_threshold", "prune_patience"}. [writer, on
- * the network] */
+ * factor}, "explosion_detection", "pruning", "prune_threshold", "prune_patience"}; a field that is
+ * unknown, mistyped or out of range is LOOM_ERR_INVALID_ARGUMENT naming it. [writer, on the
+ * network] */
 loom_status loom_tween_new(loom_network *net, const char *config_json, loom_tween **out);
 /* One tween step on a batch; targets as loom_trainer_step (class ids or output values). *loss
  * (may be NULL) = the sum of squared output errors before the step. [writer, on the tween state

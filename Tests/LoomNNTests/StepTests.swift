@@ -63,6 +63,66 @@ final class StepTests: XCTestCase {
         }
     }
 
+    /// Weight stashing: with the weights changed after every tick while samples are in flight, each
+    /// sample's `stepBackward` gives exactly the gradients of the function it went through — stage i
+    /// with the weights of the tick it ran stage i — bit for bit; without stashing it does not.
+    func checkWeightStashing(_ cases: [ReferenceNetworks.Case]) throws {
+        var staleDiffers = 0
+        for c in cases {
+            if c.spec.layers.contains(where: { if case .tiedDense = $0 { true } else { false } }) { continue }
+            let n = 4
+            let x = ReferenceNetworks.input(c, batch: n, as: Float.self)
+            func run(stashing: Bool) throws -> (grads: [[[UInt64]]], dx: [[UInt64]], snapshots: [[Tensor<Float>]]) {
+                let net = try Network<Float>(c.spec)
+                let state = try StepState(net, training: true, weightStashing: stashing)
+                var snapshots = [[Tensor<Float>]](), outs = [UInt64: Tensor<Float>]()
+                for t in 0..<(n + state.latency - 1) {
+                    if t < n { try state.setInput(x.batchSlice(t..<(t + 1)), tag: UInt64(t)) }
+                    snapshots.append(net.params.values)
+                    if let (tag, y) = try state.stepForward() { outs[tag] = y }
+                    // An update after every tick: every weight moves.
+                    for p in 0..<net.params.count { net.params.values[p].data = net.params.values[p].data.map { $0 * 0.96875 + 0.0078125 } }
+                }
+                var grads = [[[UInt64]]](), dxs = [[UInt64]]()
+                for t in 0..<n {
+                    let target = ReferenceNetworks.target(c, output: net.outputShape, batch: 1, as: Float.self)
+                    let (_, g) = try Loss.compute(c.loss, output: outs[UInt64(t)]!, target: target)
+                    net.params.zeroGrads()
+                    dxs.append(try state.stepBackward(tag: UInt64(t), outputGradient: g).data.map(\.bits64))
+                    grads.append(net.params.grads.map { $0.data.map(\.bits64) })
+                }
+                return (grads, dxs, snapshots)
+            }
+            let stashed = try run(stashing: true), stale = try run(stashing: false)
+            // The reference: sample t entered at tick t, so stage i ran it at tick t + i.
+            let ref = try Network<Float>(c.spec)
+            let stageOf = ref.params.names.map { name in Int(name.split(separator: ".")[1])! }
+            for t in 0..<n {
+                for p in 0..<ref.params.count { ref.params.values[p] = stashed.snapshots[t + stageOf[p]][p] }
+                ref.params.zeroGrads()
+                let pass = ref.trainingPass(context: SerialContext(), step: UInt64(t))
+                let y = try ref.forward(x.batchSlice(t..<(t + 1)), pass: pass)
+                let target = ReferenceNetworks.target(c, output: ref.outputShape, batch: 1, as: Float.self)
+                let (_, g) = try Loss.compute(c.loss, output: y, target: target)
+                let dx = ref.backward(g, pass: pass)
+                let want = ref.params.grads.map { $0.data.map(\.bits64) }
+                XCTAssertEqual(stashed.grads[t], want, "\(c.name) sample \(t): parameter gradients with weight stashing")
+                if case .embedding = c.spec.layers[0] {} else {
+                    XCTAssertEqual(stashed.dx[t], dx.data.map(\.bits64), "\(c.name) sample \(t): input gradient with weight stashing")
+                }
+                if stale.grads[t] != want { staleDiffers += 1 }
+            }
+        }
+        XCTAssertGreaterThan(staleDiffers, cases.count, "without stashing, backward uses newer weights than the forward did")
+    }
+
+    func testWeightStashingGivesTheGradientsOfWhatEachStageRan() throws {
+        try checkWeightStashing(ReferenceNetworks.cases(dtype: .f32))
+        try checkWeightStashing(Array(ReferenceNetworks.cases(dtype: .bf16).prefix(12)) + Array(ReferenceNetworks.cases(dtype: .i8).prefix(12)))
+        let net = try Network<Float>(NetworkSpec(name: "w", dtype: .f32, seed: 1, inputShape: [2], layers: [.dense(units: 2, activation: .tanh, bias: true)]))
+        XCTAssertThrowsError(try StepState(net, weightStashing: true)) { e in XCTAssertTrue("\(e)".contains("weight_stashing"), "\(e)") }
+    }
+
     func testEveryReferenceNetworkSteppedEqualsBatchOfOne() throws { try check(.f32) }
     func testRoundedAndQuantizedExecutionStepped() throws {
         try check(.bf16)
@@ -132,7 +192,7 @@ final class StepTests: XCTestCase {
         XCTAssertEqual(learner.state.occupancy, [nil, nil], "a refused target leaves the pipeline as it was")
         XCTAssertNil(try learner.tick(x, target: try! Tensor(shape: [1], data: [1])))
         let tweener = try StepTweenTrainer(network: net)
-        expect(.invalidArgument, "class 5 of row 0") { try tweener.tick(x, target: .classes([5])) }
+        expect(.invalidInput, "class 5 of row 0") { try tweener.tick(x, target: .classes([5])) }
         XCTAssertEqual(tweener.nextTag, 0)
     }
 

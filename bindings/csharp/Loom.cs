@@ -42,6 +42,18 @@ namespace LoomSwift {
         [DllImport(Lib)] public static extern int loom_trainer_step_f64(IntPtr tr, double[] x, UIntPtr batch, double[] t, UIntPtr count, out double loss);
         [DllImport(Lib)] public static extern int loom_trainer_progress(IntPtr tr, out UIntPtr steps, out double lr);
         [DllImport(Lib)] public static extern void loom_trainer_free(IntPtr tr);
+        [DllImport(Lib)] public static extern int loom_step_new(IntPtr net, byte[] options, out IntPtr st);
+        [DllImport(Lib)] public static extern int loom_step_latency(IntPtr st, out UIntPtr n);
+        [DllImport(Lib)] public static extern int loom_step_tick(IntPtr st, float[] x, float[] target, UIntPtr count, out int done, out ulong tag, float[] y, UIntPtr cap, out double loss);
+        [DllImport(Lib)] public static extern int loom_step_tick_f64(IntPtr st, double[] x, double[] target, UIntPtr count, out int done, out ulong tag, double[] y, UIntPtr cap, out double loss);
+        [DllImport(Lib)] public static extern int loom_step_progress(IntPtr st, out ulong ticks, out ulong fed, out ulong updates);
+        [DllImport(Lib)] public static extern int loom_step_report_json(IntPtr st, byte[] buf, UIntPtr cap, out UIntPtr needed);
+        [DllImport(Lib)] public static extern void loom_step_free(IntPtr st);
+        [DllImport(Lib)] public static extern int loom_tween_new(IntPtr net, byte[] config, out IntPtr tw);
+        [DllImport(Lib)] public static extern int loom_tween_step(IntPtr tw, float[] x, UIntPtr batch, float[] t, UIntPtr count, out double loss);
+        [DllImport(Lib)] public static extern int loom_tween_step_f64(IntPtr tw, double[] x, UIntPtr batch, double[] t, UIntPtr count, out double loss);
+        [DllImport(Lib)] public static extern int loom_tween_report_json(IntPtr tw, byte[] buf, UIntPtr cap, out UIntPtr needed);
+        [DllImport(Lib)] public static extern void loom_tween_free(IntPtr tw);
         [DllImport(Lib)] public static extern int loom_tokenizer_from_json(byte[] json, out IntPtr tok);
         [DllImport(Lib)] public static extern int loom_tokenizer_load(byte[] path, out IntPtr tok);
         [DllImport(Lib)] public static extern int loom_tokenizer_vocab_size(IntPtr tok, out UIntPtr n);
@@ -228,6 +240,15 @@ namespace LoomSwift {
 
         /// A trainer with the IR's training block, or with the given one (IR JSON: loss, optimizer, scheduler, clip).
         public Trainer CreateTrainer(string trainingJson = null) => new Trainer(this, trainingJson);
+
+        /// A pipeline over the network's layers (docs/step.md); optionsJson null for inference only, else
+        /// {"learner": "none" | "backprop" | "tween", "training": {IR training block}, "update_every": n,
+        /// "tween": {tween config}, "stash_limit": n, "concurrent": bool}.
+        public StepState CreateStepState(string optionsJson = null) => new StepState(this, optionsJson);
+
+        /// A Neural Tweening state (docs/tweening.md); configJson null for the defaults, else {"mode":
+        /// "chain_rule" | "gap_closing", "rate", "momentum", …}.
+        public Tween CreateTween(string configJson = null) => new Tween(this, configJson);
     }
 
     /// Optimizer steps on a network.
@@ -263,6 +284,121 @@ namespace LoomSwift {
             Native.Check(Native.loom_trainer_progress(Handle, out s, out lr));
             return ((int)s, lr);
         }
+    }
+
+    /// A sample that left a step pipeline: its tag (0, 1, 2, … in feeding order), its output
+    /// (OutputSize values) and its loss (backprop: the sample's loss; tween: the sum of squared
+    /// errors; no learner: NaN).
+    public sealed class StepResult<T> {
+        public readonly ulong Tag;
+        public readonly T[] Output;
+        public readonly double Loss;
+        internal StepResult(ulong tag, T[] output, double loss) { Tag = tag; Output = output; Loss = loss; }
+    }
+
+    /// Step execution (docs/step.md): the network's top-level layers as a pipeline. Every Tick advances
+    /// each layer once and may feed one sample, which leaves Latency ticks after it entered with
+    /// Forward's bits; with a learner (backprop or tween) it is learned from as it leaves. float[]
+    /// data use loom_step_tick, double[] loom_step_tick_f64.
+    public sealed class StepState : LoomHandle {
+        readonly Network net;
+        ulong completed;
+        internal StepState(Network network, string optionsJson) : base(New(network, optionsJson), "StepState") { net = network; }
+        static IntPtr New(Network network, string optionsJson) {
+            IntPtr h;
+            Native.Check(Native.loom_step_new(network.Handle, Native.Z(optionsJson), out h));
+            return h;
+        }
+        protected override void Free(IntPtr p) => Native.loom_step_free(p);
+
+        /// Ticks from a sample's entry to its output (the number of top-level layers).
+        public int Latency { get { UIntPtr n; Native.Check(Native.loom_step_latency(Handle, out n)); return (int)n; } }
+
+        void CheckSample(int? length) {
+            if (length != null && length != net.InputSize) throw new LoomException(5, $"x holds {length} values, not one sample of {net.InputSize}");
+        }
+
+        StepResult<T> Done<T>(int done, ulong tag, T[] y, double loss) {
+            if (done == 0) return null;
+            completed++;
+            return new StepResult<T>(tag, y, loss);
+        }
+
+        /// One tick: x (one sample, or null to tick without feeding) enters under the next tag with its
+        /// target (with a learner: a class id or OutputSize values; else null). Returns the sample that
+        /// left the pipeline this tick, or null.
+        public StepResult<float> Tick(float[] x = null, float[] target = null) {
+            CheckSample(x?.Length);
+            var y = new float[net.OutputSize];
+            int done; ulong tag; double loss;
+            Native.Check(Native.loom_step_tick(Handle, x, target, (UIntPtr)(target?.Length ?? 0), out done, out tag, y, (UIntPtr)y.Length, out loss));
+            return Done(done, tag, y, loss);
+        }
+
+        /// The double form (a tick without feeding: Tick((double[])null)).
+        public StepResult<double> Tick(double[] x, double[] target = null) {
+            CheckSample(x?.Length);
+            var y = new double[net.OutputSize];
+            int done; ulong tag; double loss;
+            Native.Check(Native.loom_step_tick_f64(Handle, x, target, (UIntPtr)(target?.Length ?? 0), out done, out tag, y, (UIntPtr)y.Length, out loss));
+            return Done(done, tag, y, loss);
+        }
+
+        List<StepResult<T>> Drain<T>(Func<StepResult<T>> tick) {
+            var results = new List<StepResult<T>>();
+            for (int i = Latency; i > 0 && Progress().fed > completed; i--) {
+                var r = tick();
+                if (r != null) results.Add(r);
+            }
+            return results;
+        }
+
+        /// Ticks without feeding until every sample fed has left the pipeline; returns them.
+        public List<StepResult<float>> Flush() => Drain(() => Tick());
+        public List<StepResult<double>> FlushF64() => Drain(() => Tick((double[])null));
+
+        /// Ticks so far, samples fed, and learning updates applied (optimizer updates or tween steps).
+        public (ulong ticks, ulong fed, ulong updates) Progress() {
+            ulong t, f, u;
+            Native.Check(Native.loom_step_progress(Handle, out t, out f, out u));
+            return (t, f, u);
+        }
+
+        /// The report of the sample that last left the pipeline as JSON ({"tag"}, with "loss" for
+        /// backprop and the tween report's fields for tween; "null" before the first).
+        public string ReportJson() => Native.Text((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_step_report_json(Handle, b, c, out n));
+    }
+
+    /// Neural Tweening (docs/tweening.md): whole-pass tween steps on a network.
+    public sealed class Tween : LoomHandle {
+        readonly Network net;
+        internal Tween(Network network, string configJson) : base(New(network, configJson), "Tween") { net = network; }
+        static IntPtr New(Network network, string configJson) {
+            IntPtr h;
+            Native.Check(Native.loom_tween_new(network.Handle, Native.Z(configJson), out h));
+            return h;
+        }
+        protected override void Free(IntPtr p) => Native.loom_tween_free(p);
+
+        /// One tween step on a batch; targets are class ids (one per sample) or batch · OutputSize values.
+        /// Returns the sum of squared output errors before the step.
+        public double Step(float[] x, int batch, float[] targets) {
+            if (x == null || targets == null || batch < 1 || x.Length != batch * net.InputSize) throw new LoomException(5, "x does not hold the batch");
+            double loss;
+            Native.Check(Native.loom_tween_step(Handle, x, (UIntPtr)batch, targets, (UIntPtr)targets.Length, out loss));
+            return loss;
+        }
+
+        public double Step(double[] x, int batch, double[] targets) {
+            if (x == null || targets == null || batch < 1 || x.Length != batch * net.InputSize) throw new LoomException(5, "x does not hold the batch");
+            double loss;
+            Native.Check(Native.loom_tween_step_f64(Handle, x, (UIntPtr)batch, targets, (UIntPtr)targets.Length, out loss));
+            return loss;
+        }
+
+        /// The last step's report as JSON: {"loss", "link_budgets", "gaps", "depth_barrier", "updated",
+        /// "adaptive_rate", "pruned"}, per-stage arrays from input to output ("null" before the first).
+        public string ReportJson() => Native.Text((byte[] b, UIntPtr c, out UIntPtr n) => Native.loom_tween_report_json(Handle, b, c, out n));
     }
 
     /// A Hugging Face tokenizer.json or a GGUF vocabulary.

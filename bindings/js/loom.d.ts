@@ -83,6 +83,87 @@ export declare class Trainer extends Handle {
   progress(): { steps: number; lr: number };
 }
 
+/** Options of a step state (camelCase or the C ABI's snake_case names). */
+export interface StepOptions {
+  /** "none" (the default: inference only), "backprop" (StepBP) or "tween" (StepTween / StepTweenChain). */
+  learner?: "none" | "backprop" | "tween";
+  /** backprop: an IR training block (loss, optimizer, scheduler, clip); default the network's. */
+  training?: object;
+  /** backprop: one optimizer update per n completed samples (default 1). */
+  updateEvery?: number;
+  /** tween: the Tween config. */
+  tween?: TweenConfig;
+  /** Samples whose activations are kept (default 1024). */
+  stashLimit?: number;
+  /** One task per stage (the same bits either way; the wasm module runs serially). */
+  concurrent?: boolean;
+  /** A learner's backward uses, per stage, the weights that stage ran the sample with (exact
+   * gradients while updates happen with samples in flight; docs/step.md). */
+  weightStashing?: boolean;
+  [field: string]: unknown;
+}
+
+/** A sample that left the pipeline. */
+export interface StepResult<Y extends Float32Array | Float64Array = Float32Array | Float64Array> {
+  /** Its tag: 0, 1, 2, … in feeding order (a Number; the C ABI's uint64_t, exact below 2^53). */
+  tag: number;
+  /** Its output (outputSize values): Network.forward's bits for that sample. */
+  output: Y;
+  /** backprop: the sample's loss; tween: the sum of squared output errors; no learner: NaN. */
+  loss: number;
+}
+
+/** Step execution (docs/step.md): the network's top-level layers as a pipeline; a sample leaves
+ * `latency` ticks after it entered. */
+export declare class StepState extends Handle {
+  /** Options as an object or JSON text; none: inference only. */
+  constructor(network: Network, options?: StepOptions | string | null);
+  readonly network: Network;
+  /** Ticks from a sample's entry to its output (the number of top-level layers). */
+  readonly latency: number;
+  /** One tick, feeding x (one sample; its target with a learner: a class id or outputSize values),
+   * or feeding nothing (x null). The sample that left the pipeline, or null. A Float32Array x
+   * gives Float32Array outputs, anything else Float64Array; a tick without x uses the type of the
+   * last sample fed. */
+  tick(x: Float32Array, target?: Floats | number | null): StepResult<Float32Array> | null;
+  tick(x?: Floats | null, target?: Floats | number | null): StepResult | null;
+  /** Ticks without feeding until every sample fed has left; returns them in order. */
+  flush(): StepResult[];
+  /** Ticks so far, samples fed, learning updates applied (optimizer updates or tween steps). */
+  progress(): { ticks: number; fed: number; updates: number };
+  /** The last sample's report: { tag }, with loss (backprop) or the tween report's fields (tween);
+   * null before the first. */
+  report(): ({ tag: number; loss?: number } & Partial<TweenReport> & Record<string, unknown>) | null;
+}
+
+/** A Neural Tweening config (docs/tweening.md; camelCase or snake_case names). */
+export interface TweenConfig {
+  mode?: "chain_rule" | "gap_closing";
+  rate?: number; momentum?: number; ignoreThreshold?: number; linkBudgetScale?: number;
+  depthBarrier?: boolean; depthScaleFactor?: number; signalClip?: number; updateClip?: number;
+  gradientScale?: number; typeRates?: Record<string, number>; explosionDetection?: boolean;
+  pruning?: boolean; pruneThreshold?: number; prunePatience?: number;
+  [field: string]: unknown;
+}
+
+/** A tween step's report; per-stage arrays from input to output. */
+export interface TweenReport {
+  loss: number; link_budgets: number[]; gaps: number[]; depth_barrier: number[]; updated: boolean[];
+  adaptive_rate: number; pruned: number[];
+}
+
+/** Neural Tweening (docs/tweening.md): whole-pass tween steps on a network. */
+export declare class Tween extends Handle {
+  /** The config as an object or JSON text; none: the defaults. */
+  constructor(network: Network, config?: TweenConfig | string | null);
+  readonly network: Network;
+  /** One tween step on `batch` samples (default inferred from x); targets: a class id per row or
+   * batch·outputSize values. Returns the sum of squared output errors before the step. */
+  step(x: Floats, batch: number | null | undefined, targets: Floats | number): number;
+  /** The last step's report; null before the first. */
+  report(): TweenReport | null;
+}
+
 export declare class Tokenizer extends Handle {
   private constructor();
   /** From the text of a Hugging Face tokenizer.json. */
@@ -121,7 +202,8 @@ export declare function outputHash(y: Float32Array | Float64Array, batch: number
 
 export declare const Loom: {
   load: typeof load; exports: typeof exports; version: typeof version;
-  Network: typeof Network; Trainer: typeof Trainer; Tokenizer: typeof Tokenizer;
+  Network: typeof Network; Trainer: typeof Trainer; StepState: typeof StepState; Tween: typeof Tween;
+  Tokenizer: typeof Tokenizer;
   referenceHashes: typeof referenceHashes; referenceCases: typeof referenceCases;
   fnv1a64: typeof fnv1a64; outputHash: typeof outputHash; LoomError: typeof LoomError; Status: typeof Status;
 };

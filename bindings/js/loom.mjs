@@ -322,6 +322,121 @@ export class Trainer extends Handle {
   }
 }
 
+/** Options or a config as JSON text: text as is, an object with its top-level camelCase keys in
+ * snake_case (updateEvery → update_every; nested blocks are passed as they are, except `tween`'s
+ * keys), null/undefined as NULL (the defaults). */
+function optionsJSON(options, nested) {
+  if (options == null) return null;
+  if (typeof options === "string") return options;
+  const snake = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  const o = snake(options);
+  if (nested && o[nested] != null && typeof o[nested] === "object" && !Array.isArray(o[nested])) o[nested] = snake(o[nested]);
+  return JSON.stringify(o);
+}
+
+/** Calls new(net, json|NULL, out) and returns the handle. */
+function newWith(w, network, json, fn) {
+  return json == null ? w.out((out) => fn(network.handle, 0, out))
+    : w.withString(json, (p) => w.out((out) => fn(network.handle, p, out)));
+}
+
+/** Step execution (docs/step.md): the network's top-level layers as a pipeline, one tick at a time. */
+export class StepState extends Handle {
+  /** options (an object or JSON text; none: inference only): { learner: "none" | "backprop" |
+   * "tween", training (backprop; default the IR's block), updateEvery, tween (a Tween config),
+   * stashLimit, concurrent } — camelCase or the C ABI's snake_case names. */
+  constructor(network, options) {
+    const w = network.w;
+    super(w, newWith(w, network, optionsJSON(options, "tween"), w.x.loom_step_new), "loom_step_free", "step state");
+    this.network = network;
+    this.f64 = false;     // the entry point of the last sample fed (a tick without x uses it)
+    this.completed = 0;   // samples that have left the pipeline
+  }
+
+  /** Ticks from a sample's entry to its output (the number of top-level layers). */
+  get latency() { return this.w.out((out) => this.w.x.loom_step_latency(this.handle, out)); }
+
+  /** One tick. x: one sample (inputSize values) that enters under the next tag (0, 1, 2, … in
+   * feeding order), or null to tick without feeding (draining). target: with a learner, x's
+   * target (a class id — a number or one value — or outputSize values); null otherwise. Returns
+   * null, or the sample that left the pipeline this tick: { tag (a Number), output (outputSize
+   * values), loss (backprop: its loss; tween: the sum of squared errors; no learner: NaN) }. A
+   * Float32Array x runs the float32 entry point and gives a Float32Array, anything else doubles
+   * and a Float64Array; a tick without x uses the type of the last sample fed. */
+  tick(x = null, target = null) {
+    const w = this.w, h = this.handle;
+    const xs = x == null ? null : floats(x);
+    if (xs) samples(xs.length, this.network.inputSize, 1, "x");
+    const f64 = xs ? xs instanceof Float64Array : this.f64;
+    const T = f64 ? Float64Array : Float32Array;
+    const t = target == null ? null : target instanceof T ? target : T.from(typeof target === "number" ? [target] : target);
+    const ny = this.network.outputSize, s = w.scratch;
+    const fn = f64 ? w.x.loom_step_tick_f64 : w.x.loom_step_tick;
+    const maybe = (a, body) => (a == null ? body(0) : w.withArray(a, body));
+    return maybe(xs, (px) => maybe(t, (pt) => w.withSpace(ny * T.BYTES_PER_ELEMENT, (py) => {
+      w.check(fn(h, px, pt, t == null ? 0 : t.length, s, s + 8, py, ny, s + 16));
+      this.f64 = f64;
+      if (w.dv().getInt32(s, true) === 0) return null;
+      this.completed++;
+      return { tag: Number(w.dv().getBigUint64(s + 8, true)), output: new T(w.buffer, py, ny).slice(), loss: w.f64(s + 16) };
+    })));
+  }
+
+  /** Ticks without feeding until every sample fed has left the pipeline; returns them in order. */
+  flush() {
+    const out = [];
+    for (let i = this.latency; i > 0 && this.progress().fed > this.completed; i--) {
+      const r = this.tick();
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Ticks so far, samples fed, and learning updates applied (optimizer updates or tween steps). */
+  progress() {
+    const w = this.w, s = w.scratch;
+    w.check(w.x.loom_step_progress(this.handle, s, s + 8, s + 16));
+    const dv = w.dv(), n = (o) => Number(dv.getBigUint64(s + o, true));
+    return { ticks: n(0), fed: n(8), updates: n(16) };
+  }
+
+  /** The report of the sample that last left the pipeline, parsed: { tag }, with loss (backprop)
+   * or the tween report's fields (tween); null before the first. */
+  report() { return JSON.parse(this.w.text(1024, (p, c, n) => this.w.x.loom_step_report_json(this.handle, p, c, n))); }
+}
+
+/** Neural Tweening (docs/tweening.md): whole-pass tween steps on a network. */
+export class Tween extends Handle {
+  /** config (an object or JSON text; none: the defaults): { mode: "chain_rule" | "gap_closing",
+   * rate, momentum, ignoreThreshold, linkBudgetScale, depthBarrier, depthScaleFactor, signalClip,
+   * updateClip, gradientScale, typeRates: {type: factor}, explosionDetection, pruning,
+   * pruneThreshold, prunePatience } — camelCase or the C ABI's snake_case names. */
+  constructor(network, config) {
+    const w = network.w;
+    super(w, newWith(w, network, optionsJSON(config), w.x.loom_tween_new), "loom_tween_free", "tween state");
+    this.network = network;
+  }
+
+  /** One tween step on `batch` samples (default: inferred from x); targets as Trainer.step (one
+   * class id per row, or batch·outputSize values). A Float32Array x steps in float32, anything
+   * else in doubles. Returns the sum of squared output errors before the step. */
+  step(x, batch, targets) {
+    const w = this.w, xs = floats(x), f64 = xs instanceof Float64Array;
+    const T = xs.constructor;
+    const n = samples(xs.length, this.network.inputSize, batch, "x");
+    const t = targets instanceof T ? targets : T.from(typeof targets === "number" ? [targets] : targets);
+    const fn = f64 ? w.x.loom_tween_step_f64 : w.x.loom_tween_step;
+    return w.withArray(xs, (px) => w.withArray(t, (pt) => {
+      w.check(fn(this.handle, px, n, pt, t.length, w.scratch + 8));
+      return w.f64(w.scratch + 8);
+    }));
+  }
+
+  /** The last step's report, parsed: { loss, link_budgets, gaps, depth_barrier, updated,
+   * adaptive_rate, pruned }, per-stage arrays from input to output; null before the first. */
+  report() { return JSON.parse(this.w.text(1024, (p, c, n) => this.w.x.loom_tween_report_json(this.handle, p, c, n))); }
+}
+
 export class Tokenizer extends Handle {
   /** @internal */
   constructor(w, h) { super(w, h, "loom_tokenizer_free", "tokenizer"); }
@@ -406,5 +521,5 @@ export function outputHash(y, batch, dims) {
 }
 
 /** Everything above as one object: `Loom.load(...)`, `Loom.Network`, … */
-export const Loom = { load, exports, version, Network, Trainer, Tokenizer, referenceHashes, referenceCases, fnv1a64, outputHash, LoomError, Status };
+export const Loom = { load, exports, version, Network, Trainer, StepState, Tween, Tokenizer, referenceHashes, referenceCases, fnv1a64, outputHash, LoomError, Status };
 export default Loom;

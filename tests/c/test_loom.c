@@ -351,6 +351,24 @@ static void test_step(void) {
     loom_step_free(sa);
     loom_trainer_free(tb);
 
+    /* Streaming (a sample every tick, updates while others are in flight): weight stashing changes
+     * the result (each stage's backward uses the weights it ran with) and repeats bit for bit. */
+    uint64_t hs[3];
+    for (int k = 0; k < 3; k++) {
+        loom_network *c = NULL;
+        EXPECT(loom_network_from_json(MLP3, &c), LOOM_OK);
+        snprintf(opts, sizeof opts, "{\"learner\": \"backprop\", \"training\": %s%s}", SGD_CE, k < 2 ? ", \"weight_stashing\": true" : "");
+        loom_step *s = NULL;
+        EXPECT(loom_step_new(c, opts, &s), LOOM_OK);
+        float yy[2];
+        for (int i = 0; i < 12; i++) EXPECT(loom_step_tick(s, X + 2 * (i % 4), T + i % 4, 1, NULL, NULL, yy, 2, NULL), LOOM_OK);
+        EXPECT(loom_network_weights_hash(c, &hs[k]), LOOM_OK);
+        loom_step_free(s);
+        loom_network_free(c);
+    }
+    CHECK(hs[0] == hs[1] && hs[0] != hs[2], "weight stashing %016llx %016llx, without %016llx",
+          (unsigned long long)hs[0], (unsigned long long)hs[1], (unsigned long long)hs[2]);
+
     /* StepTween (gap closing), one sample in flight: the same weights as whole-pass tween steps. */
     const char *cfg = "{\"mode\": \"gap_closing\", \"rate\": 0.05}";
     snprintf(opts, sizeof opts, "{\"learner\": \"tween\", \"tween\": %s}", cfg);
@@ -383,7 +401,8 @@ static void test_step(void) {
     CHECK(ld > 0, "tween loss %g", ld);
     EXPECT(loom_tween_step(tw, X, 1, T, 3, NULL), LOOM_ERR_SHAPE_MISMATCH);
     float far = 5;
-    EXPECT(loom_tween_step(tw, X, 1, &far, 1, NULL), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_tween_step(tw, X, 1, &far, 1, NULL), LOOM_ERR_INVALID_INPUT);  /* as the trainer: status 6 */
+    EXPECT(loom_step_tick(sa, X, &far, 1, &done, NULL, y, 2, NULL), LOOM_ERR_INVALID_INPUT);
     loom_step_free(sa);
     loom_tween_free(tw);
 
@@ -403,13 +422,14 @@ static void test_step(void) {
     EXPECT(loom_step_new(n, "{\"learner\": \"backprop\"}", &bad), LOOM_ERR_INVALID_ARGUMENT);  /* no training block */
     EXPECT(loom_step_new(n, "{\"update_every\": 2}", &bad), LOOM_ERR_INVALID_ARGUMENT);
     EXPECT(loom_step_new(n, "{\"stash_limit\": 0}", &bad), LOOM_ERR_INVALID_ARGUMENT);
+    EXPECT(loom_step_new(n, "{\"weight_stashing\": true}", &bad), LOOM_ERR_INVALID_ARGUMENT);  /* needs a learner */
     EXPECT(loom_step_new(n, "{\"learner\": \"tween\", \"tween\": {\"pruning\": true}}", &bad), LOOM_ERR_INVALID_ARGUMENT);
     EXPECT(loom_step_new(n, "{", &bad), LOOM_ERR_INVALID_JSON);
     CHECK(bad == NULL, "no handle on failure");
     loom_tween *badt = NULL;
-    EXPECT(loom_tween_new(n, "{\"mode\": \"sideways\"}", &badt), LOOM_ERR_INVALID_NETWORK);
+    EXPECT(loom_tween_new(n, "{\"mode\": \"sideways\"}", &badt), LOOM_ERR_INVALID_ARGUMENT);
     EXPECT(loom_tween_new(n, "{\"rate\": -1}", &badt), LOOM_ERR_INVALID_ARGUMENT);
-    EXPECT(loom_tween_new(n, "{\"rates\": 1}", &badt), LOOM_ERR_INVALID_NETWORK);
+    EXPECT(loom_tween_new(n, "{\"rates\": 1}", &badt), LOOM_ERR_INVALID_ARGUMENT);
     CHECK(strstr(loom_last_error(), "config_json.rates") != NULL, "message: %s", loom_last_error());
     EXPECT(loom_step_latency((loom_step *)n, NULL), LOOM_ERR_INVALID_ARGUMENT);
     EXPECT(loom_tween_step((loom_tween *)st, X, 1, T, 1, NULL), LOOM_ERR_INVALID_ARGUMENT);

@@ -93,8 +93,8 @@ func tweenTarget<T: LoomFloat>(_ t: Tensor<T>, batch: Int, output: [Int]) throws
         var ids = [Int]()
         for (i, v) in t.data.enumerated() {
             let d = v.double
-            guard d.isFinite, d == d.rounded(.towardZero), d >= 0, d < 9.0e15 else {
-                throw LoomError(.invalidArgument, "targets[\(i)]", "a class id must be a non-negative integer, got \(d)")
+            guard d.isFinite, d == d.rounded(.towardZero), d >= 0, d < Double(output.last ?? 1) else {
+                throw LoomError(.invalidInput, "targets[\(i)]", "class index \(d) is not an integer in 0..<\(output.last ?? 1)")
             }
             ids.append(Int(d))
         }
@@ -128,14 +128,15 @@ struct StepOptions {
     var learner = Learner.none
     var stashLimit = 1024
     var concurrent = false
+    var weightStashing = false
 
     static func decode(_ text: String?, network: NetworkSpec) throws(LoomError) -> StepOptions {
         var o = StepOptions()
         guard let text else { return o }
         let root = try ModelCodec.parse(text, source: "options_json")
         guard let obj = root.objectValue else { throw LoomError(.invalidArgument, "options_json", "expected an object, got \(root.kindName)") }
-        for key in obj.keys where !["learner", "training", "update_every", "tween", "stash_limit", "concurrent"].contains(key) {
-            throw LoomError(.invalidArgument, "options_json.\(key)", "unknown field (learner, training, update_every, tween, stash_limit, concurrent)")
+        for key in obj.keys where !["learner", "training", "update_every", "tween", "stash_limit", "concurrent", "weight_stashing"].contains(key) {
+            throw LoomError(.invalidArgument, "options_json.\(key)", "unknown field (learner, training, update_every, tween, stash_limit, concurrent, weight_stashing)")
         }
         func int(_ key: String, _ def: Int) throws(LoomError) -> Int {
             guard let v = obj[key] else { return def }
@@ -143,15 +144,18 @@ struct StepOptions {
             return n
         }
         o.stashLimit = try int("stash_limit", 1024)
-        if let c = obj["concurrent"] {
-            guard let b = c.boolValue else { throw LoomError(.invalidArgument, "options_json.concurrent", "expected true or false, got \(c.kindName)") }
-            o.concurrent = b
+        func bool(_ key: String) throws(LoomError) -> Bool {
+            guard let v = obj[key] else { return false }
+            guard let b = v.boolValue else { throw LoomError(.invalidArgument, "options_json.\(key)", "expected true or false, got \(v.kindName)") }
+            return b
         }
+        o.concurrent = try bool("concurrent")
+        o.weightStashing = try bool("weight_stashing")
         let name = obj["learner"].map { $0.stringValue ?? "?" } ?? "none"
         let updateEvery = try int("update_every", 1)
         switch name {
         case "none":
-            for key in ["training", "update_every", "tween"] where obj[key] != nil {
+            for key in ["training", "update_every", "tween", "weight_stashing"] where obj[key] != nil {
                 throw LoomError(.invalidArgument, "options_json.\(key)", "needs a learner (\"learner\": \"backprop\" or \"tween\")")
             }
         case "backprop":
@@ -182,8 +186,9 @@ func makeStepSession<T: LoomFloat>(_ n: Network<T>, _ o: StepOptions) throws(Loo
     case .none: return StepSession(.none(try StepState(n, stashLimit: o.stashLimit)))
     case .backprop(let spec, let every):
         return StepSession(.backprop(try StepTrainer(network: n, optimizer: spec.optimizer, loss: spec.loss, updateEvery: every,
-                                                     clip: spec.clip, stashLimit: o.stashLimit)))
-    case .tween(let c): return StepSession(.tween(try StepTweenTrainer(network: n, config: c, stashLimit: o.stashLimit)))
+                                                     clip: spec.clip, stashLimit: o.stashLimit, weightStashing: o.weightStashing)))
+    case .tween(let c):
+        return StepSession(.tween(try StepTweenTrainer(network: n, config: c, stashLimit: o.stashLimit, weightStashing: o.weightStashing)))
     }
 }
 

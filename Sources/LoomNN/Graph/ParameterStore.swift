@@ -16,7 +16,9 @@ public final class ParameterStore<T: LoomFloat> {
 
     /// A store with the same names, frozen flags and gradients, holding `values` (an execution
     /// view of this one: see `Execution`).
-    func copy(values: [Tensor<T>]) -> ParameterStore<T> {
+    func copy(values: [Tensor<T>]) -> ParameterStore<T> { copy(values: values, grads: grads) }
+
+    func copy(values: [Tensor<T>], grads: [Tensor<T>]) -> ParameterStore<T> {
         let s = ParameterStore<T>()
         s.names = names; s.values = values; s.grads = grads; s.frozen = frozen; s.external = external
         return s

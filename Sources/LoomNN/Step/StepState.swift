@@ -12,15 +12,20 @@ import LoomCore
 /// and with `concurrent` stages), and in training mode what each layer saved for its backward is
 /// stashed per tag: `stepBackward(tag:)` runs backward through that very sample's activations.
 /// Weights are read when a stage runs; with updates between a sample's entry and its backward
-/// (online training, `StepTrainer`) the forward saw the weights of each tick and the backward uses
-/// the current ones — the usual asynchronous-pipeline approximation, documented in docs/step.md.
-/// Without updates in between, the gradients equal the batch-of-one gradients bit for bit.
+/// (online training, `StepTrainer`) the forward saw the weights of each tick. With
+/// `weightStashing`, each stage's backward uses the weights that stage read for that sample, so
+/// the gradient is exactly that of the function the sample went through; without it, the current
+/// weights — the usual asynchronous-pipeline approximation (docs/step.md). Without updates in
+/// between, both equal the batch-of-one gradients bit for bit.
 public final class StepState<T: LoomFloat> {
     public let network: Network<T>
     /// Training mode: dropout is active and each sample's saved values are kept for `stepBackward`.
     public let training: Bool
     /// Completed samples whose activations are kept for `stepBackward` at most (oldest dropped first).
     public let stashLimit: Int
+    /// Each stage's backward uses the weights it read for that sample (PipeDream's weight
+    /// stashing): a version of the weights is kept, copy-on-write, per sample per stage in flight.
+    public let weightStashing: Bool
     let stages: [Layer<T>]
     /// slots[i]: the sample waiting for stage i this tick.
     var slots: [Sample?]
@@ -38,22 +43,31 @@ public final class StepState<T: LoomFloat> {
         var saved: [[Tensor<T>]]
         /// The values between stages so far, a₀ (the input) … (training only).
         var values: [Tensor<T>]
+        /// The weights (execution view: values and integer codes) each stage read (weight stashing).
+        var weights: [Weights] = []
     }
+
+    typealias Weights = (values: [Tensor<T>], codes: [QuantizedRows?])
 
     /// What a sample that left the pipeline keeps for its backward (or a tween update).
     struct Stashed {
         let saved: [[Tensor<T>]]
         let values: [Tensor<T>]
+        let weights: [Weights]
     }
 
-    public init(_ network: Network<T>, training: Bool = false, stashLimit: Int = 1024) throws(LoomError) {
+    public init(_ network: Network<T>, training: Bool = false, stashLimit: Int = 1024, weightStashing: Bool = false) throws(LoomError) {
         guard stashLimit > 0 else { throw LoomError(.invalidArgument, "stash_limit", "must be positive, got \(stashLimit)") }
+        guard training || !weightStashing else {
+            throw LoomError(.invalidArgument, "weight_stashing", "keeps weights for backward; it needs a training state")
+        }
         if training && network.params.hasExternal {
             throw LoomError(.invalidArgument, "training", "this network's weights are GGUF blocks in a mapped file (inference only); load it dequantized to train")
         }
         self.network = network
         self.training = training
         self.stashLimit = stashLimit
+        self.weightStashing = weightStashing
         stages = network.root.layers
         slots = [Sample?](repeating: nil, count: stages.count)
     }
@@ -97,7 +111,7 @@ public final class StepState<T: LoomFloat> {
     @_specialize(where T == Float) @_specialize(where T == Double)
     public func stepForward(context: ComputeContext = SerialContext(), concurrent: Bool = false) throws(LoomError) -> (tag: UInt64, value: Tensor<T>)? {
         guard everFed else {
-            throw LoomError(.invalidArgument, "step", "the pipeline has never been given an input; call setInput before stepForward")
+            throw LoomError(.invalidArgument, "step", "the pipeline has never been given an input: feed a sample (setInput, or a tick with one) before ticking without one")
         }
         let exec = network.execution
         let view = exec.view(of: network.params, context)
@@ -115,6 +129,7 @@ public final class StepState<T: LoomFloat> {
                 if training {
                     for (id, v) in pass.saved.enumerated() where !v.isEmpty { s.saved[id] = v }
                     s.values.append(h)
+                    if weightStashing { s.weights.append((view.0.values, view.1)) }
                 }
                 return .success(s)
             } catch {
@@ -142,7 +157,7 @@ public final class StepState<T: LoomFloat> {
         slots = next
         ticks += 1
         guard let d = done else { return nil }
-        if training { keep(d.tag, Stashed(saved: d.saved, values: d.values)) }
+        if training { keep(d.tag, Stashed(saved: d.saved, values: d.values, weights: d.weights)) }
         output = (d.tag, d.value)
         return output
     }
@@ -180,30 +195,39 @@ public final class StepState<T: LoomFloat> {
         guard shape == [1] + outShape else {
             throw LoomError(.shapeMismatch, "step backward", "expected the gradient of one output \(Tensor<T>.describe(outShape)), got \(Tensor<T>.describe(dy.shape))")
         }
-        let (pass, _) = try take(tag: tag, context: context)
+        let (passes, _) = try take(tag: tag, context: context)
         let exec = network.execution
         var g = Tensor(uncheckedShape: shape, data: dy.data)
-        for l in stages.reversed() {
+        for i in stages.indices.reversed() {
             exec.roundGradient(&g, context)
-            g = l.backward(g, pass)
+            g = passes.backward(stages[i], stage: i, g)
         }
         exec.roundGradient(&g, context)
-        pass.commitGradients()
+        passes.commit()
         return g
     }
 
-    /// Takes `tag`'s stash: a training pass holding what its layers saved (the weights' view as
-    /// they are now, dropout's stream the tag), and the values between its stages.
-    func take(tag: UInt64, context: ComputeContext) throws(LoomError) -> (Pass<T>, [Tensor<T>]) {
+    /// Takes `tag`'s stash: the training passes holding what its layers saved (the weights as
+    /// they are now, or as each stage read them with weight stashing; dropout's stream the tag),
+    /// and the values between its stages.
+    func take(tag: UInt64, context: ComputeContext) throws(LoomError) -> (StagePasses<T>, [Tensor<T>]) {
         guard let s = stash.removeValue(forKey: tag) else {
             throw LoomError(.invalidArgument, "step backward", "tag \(tag) has no stashed activations (not yet at the output, already used, or dropped past the stash limit of \(stashLimit))")
         }
         stashOrder.removeAll { $0 == tag }
         let exec = network.execution
-        let pass = Pass(context: context, master: network.params, view: exec.view(of: network.params, context), training: true,
-                        layerCount: network.layerCount, seed: network.spec.seed, step: tag, dropout: true, execution: exec)
-        pass.saved = s.saved
-        if pass.params !== network.params { pass.params.grads = network.params.grads }
-        return (pass, s.values)
+        func pass(_ view: (ParameterStore<T>, [QuantizedRows?])) -> Pass<T> {
+            let p = Pass(context: context, master: network.params, view: view, training: true,
+                         layerCount: network.layerCount, seed: network.spec.seed, step: tag, dropout: true, execution: exec)
+            p.saved = s.saved
+            return p
+        }
+        if weightStashing {
+            let passes = s.weights.map { w in pass((network.params.copy(values: w.values, grads: []), w.codes)) }
+            return (StagePasses(master: network.params, perStage: passes), s.values)
+        }
+        let p = pass(exec.view(of: network.params, context))
+        if p.params !== network.params { p.params.grads = network.params.grads }
+        return (StagePasses(shared: p), s.values)
     }
 }

@@ -17,14 +17,14 @@ public final class StepTrainer<T: LoomFloat>: StepLearner<T, Tensor<T>, T> {
     public private(set) var updates = 0
 
     public init(network: Network<T>, optimizer: OptimizerSpec, loss: LossKind, learningRate: Double? = nil,
-                updateEvery: Int = 1, clip: GradientClip? = nil, stashLimit: Int = 1024) throws(LoomError) {
+                updateEvery: Int = 1, clip: GradientClip? = nil, stashLimit: Int = 1024, weightStashing: Bool = false) throws(LoomError) {
         guard updateEvery > 0 else { throw LoomError(.invalidArgument, "update_every", "must be positive, got \(updateEvery)") }
         self.optimizer = Optimizer(optimizer)
         self.loss = loss
         self.learningRate = learningRate ?? optimizer.lr
         self.updateEvery = updateEvery
         self.clip = clip
-        super.init(state: try StepState(network, training: true, stashLimit: stashLimit))
+        super.init(state: try StepState(network, training: true, stashLimit: stashLimit, weightStashing: weightStashing))
         network.params.zeroGrads()
     }
 

@@ -9,12 +9,12 @@ import LoomCore
 public final class StepTweenTrainer<T: LoomFloat>: StepLearner<T, TweenTarget<T>, TweenReport> {
     public let tween: TweenState<T>
 
-    public init(network: Network<T>, config: TweenConfig = TweenConfig(), stashLimit: Int = 1024) throws(LoomError) {
+    public init(network: Network<T>, config: TweenConfig = TweenConfig(), stashLimit: Int = 1024, weightStashing: Bool = false) throws(LoomError) {
         guard !config.pruning else {
             throw LoomError(.invalidArgument, "tween.pruning", "pruning bypasses stages of whole passes (TweenState.step); the pipeline keeps every stage")
         }
         tween = try TweenState(network, config: config)
-        super.init(state: try StepState(network, training: true, stashLimit: stashLimit))
+        super.init(state: try StepState(network, training: true, stashLimit: stashLimit, weightStashing: weightStashing))
     }
 
     override func check(_ target: TweenTarget<T>) throws(LoomError) {
@@ -23,7 +23,7 @@ public final class StepTweenTrainer<T: LoomFloat>: StepLearner<T, TweenTarget<T>
 
     /// The tween update of the completed sample, on the activations it left in each stage.
     override func learn(tag: UInt64, output: Tensor<T>, target: TweenTarget<T>, context: ComputeContext) throws(LoomError) -> TweenReport {
-        let (pass, values) = try state.take(tag: tag, context: context)
-        return try tween.update(activations: values, pass: pass, target: target, context: context)
+        let (passes, values) = try state.take(tag: tag, context: context)
+        return try tween.update(activations: values, passes: passes, target: target, context: context)
     }
 }

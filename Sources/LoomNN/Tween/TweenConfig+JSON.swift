@@ -5,8 +5,17 @@ import LoomCore
 
 extension TweenConfig {
     /// A config from a JSON object; every field is optional (the defaults are `TweenConfig()`'s).
-    /// `type_rates` entries replace or add to the default per-type factors.
+    /// `type_rates` entries replace or add to the default per-type factors. Every error (an
+    /// unknown or mistyped field, a value no tween step can use) is `.invalidArgument` naming
+    /// `path.field`.
     public static func decode(_ v: JSONValue, path: String) throws(LoomError) -> TweenConfig {
+        let c: TweenConfig
+        do { c = try fields(v, path: path) } catch { throw LoomError(.invalidArgument, error.path, error.message) }
+        try c.validate(path: path)
+        return c
+    }
+
+    static func fields(_ v: JSONValue, path: String) throws(LoomError) -> TweenConfig {
         var f = try IRFields(v, path: path)
         let modeName = try f.string("mode", TweenMode.chainRule.rawValue)
         guard let mode = TweenMode(rawValue: modeName) else {
@@ -24,16 +33,12 @@ extension TweenConfig {
         c.gradientScale = try f.double("gradient_scale", c.gradientScale)
         if let r = f.value("type_rates") {
             var rf = try IRFields(r, path: f.at("type_rates"))
-            for key in rf.object.keys {
-                let x = try rf.double(key)
-                guard x >= 0 else { throw LoomError(.invalidIR, rf.at(key), "must not be negative, got \(x)") }
-                c.typeRates[key] = x
-            }
+            for key in rf.object.keys { c.typeRates[key] = try rf.double(key) }
         }
         c.explosionDetection = try f.bool("explosion_detection", c.explosionDetection)
         c.pruning = try f.bool("pruning", c.pruning)
         c.pruneThreshold = try f.double("prune_threshold", c.pruneThreshold)
-        c.prunePatience = try f.int("prune_patience", c.prunePatience, min: 1)
+        c.prunePatience = try f.int("prune_patience", c.prunePatience)
         try f.finish()
         return c
     }

@@ -49,6 +49,20 @@ public struct TweenConfig: Sendable, Equatable {
 
     public init(mode: TweenMode = .chainRule) { self.mode = mode }
 
+    /// Refuses settings no tween step can run with; errors name `path.field`.
+    public func validate(path: String) throws(LoomError) {
+        func bad(_ field: String, _ why: String) -> LoomError { LoomError(.invalidArgument, "\(path).\(field)", why) }
+        guard rate > 0, rate.isFinite else { throw bad("rate", "must be positive and finite, got \(rate)") }
+        guard momentum >= 0, momentum < 1 else { throw bad("momentum", "must be in [0, 1), got \(momentum)") }
+        guard linkBudgetScale >= 0, linkBudgetScale <= 1 else { throw bad("link_budget_scale", "must be in [0, 1], got \(linkBudgetScale)") }
+        guard depthScaleFactor > 0 else { throw bad("depth_scale_factor", "must be positive, got \(depthScaleFactor)") }
+        guard signalClip > 0 else { throw bad("signal_clip", "must be positive, got \(signalClip)") }
+        guard updateClip > 0 else { throw bad("update_clip", "must be positive, got \(updateClip)") }
+        guard gradientScale.isFinite else { throw bad("gradient_scale", "must be finite, got \(gradientScale)") }
+        guard prunePatience > 0 else { throw bad("prune_patience", "must be positive, got \(prunePatience)") }
+        for (k, v) in typeRates where !(v >= 0 && v.isFinite) { throw bad("type_rates.\(k)", "must be non-negative and finite, got \(v)") }
+    }
+
     func typeRate(_ typeName: String) -> Double { typeRates[typeName] ?? 1 }
 
     func depthScale(_ d: Int) -> Double {
@@ -102,15 +116,7 @@ public final class TweenState<T: LoomFloat> {
         guard !network.params.hasExternal else {
             throw LoomError(.invalidArgument, "tween", "this network's weights are GGUF blocks in a mapped file (inference only); load it dequantized to train")
         }
-        guard config.rate > 0, config.rate.isFinite else { throw LoomError(.invalidArgument, "tween.rate", "must be positive and finite, got \(config.rate)") }
-        guard config.momentum >= 0, config.momentum < 1 else { throw LoomError(.invalidArgument, "tween.momentum", "must be in [0, 1), got \(config.momentum)") }
-        guard config.signalClip > 0, config.updateClip > 0, config.depthScaleFactor > 0 else {
-            throw LoomError(.invalidArgument, "tween", "signal_clip, update_clip and depth_scale_factor must be positive")
-        }
-        guard config.linkBudgetScale >= 0, config.linkBudgetScale <= 1 else {
-            throw LoomError(.invalidArgument, "tween.link_budget_scale", "must be in [0, 1], got \(config.linkBudgetScale)")
-        }
-        guard config.prunePatience > 0 else { throw LoomError(.invalidArgument, "tween.prune_patience", "must be positive, got \(config.prunePatience)") }
+        try config.validate(path: "tween")
         self.network = network
         self.config = config
         stages = network.root.layers
@@ -136,19 +142,19 @@ public final class TweenState<T: LoomFloat> {
             exec.roundActivation(&h, context)
             a.append(h)
         }
-        return try update(activations: a, pass: pass, target: target, context: context)
+        return try update(activations: a, passes: StagePasses(shared: pass), target: target, context: context)
     }
 
     /// The update of one step from a forward that left `activations` (a₀ … a_L, the values between
-    /// stages) and, in `pass`, what each layer saved (a whole pass, or a sample's stash in step
-    /// execution).
+    /// stages) and, in `passes`, what each layer saved (a whole pass, or a sample's stash in step
+    /// execution, with the weights each stage read when the pipeline stashes weights).
     @_specialize(where T == Float) @_specialize(where T == Double)
-    func update(activations a: [Tensor<T>], pass: Pass<T>, target: TweenTarget<T>, context: ComputeContext) throws(LoomError) -> TweenReport {
+    func update(activations a: [Tensor<T>], passes: StagePasses<T>, target: TweenTarget<T>, context: ComputeContext) throws(LoomError) -> TweenReport {
         let L = stages.count
         let out = a[L]
         let goal = try targetTensor(target, like: out)
         let exec = network.execution
-        pass.params.zeroGrads()   // the gradient arrays hold this step's per-stage directions
+        passes.zeroGrads()   // the gradient arrays hold this step's per-stage directions
         var budgets = [Double](repeating: 0.5, count: L), gaps = [Double](repeating: 0, count: L)
         switch config.mode {
         case .chainRule:
@@ -160,7 +166,7 @@ public final class TweenState<T: LoomFloat> {
                 let s = T(config.depthScale(L - 1 - i)), c = T(config.signalClip)
                 var local = TweenState.map1(g) { TweenState.sanitize($0 * s, c) }
                 exec.roundGradient(&local, context)
-                let v = stages[i].backward(local, pass)
+                let v = passes.backward(stages[i], stage: i, local)
                 g = TweenState.map1(v) { TweenState.sanitize($0, c) }
                 let gs = T(config.gradientScale)
                 stageTarget = TweenState.map2(a[i], g) { $0 + gs * $1 }
@@ -172,7 +178,7 @@ public final class TweenState<T: LoomFloat> {
                 if pruned.contains(i) { continue }
                 var delta = TweenState.map2(stageTarget, a[i + 1]) { $0 - $1 }
                 exec.roundGradient(&delta, context)
-                let v = stages[i].backward(delta, pass)
+                let v = passes.backward(stages[i], stage: i, delta)
                 let nd = TweenState.norm(delta), nv = TweenState.norm(v)
                 if nv > 1e-12 && nd.isFinite && nv.isFinite {
                     let k = T(nd / nv)
@@ -182,7 +188,7 @@ public final class TweenState<T: LoomFloat> {
                 }
             }
         }
-        pass.commitGradients()
+        passes.commit()
         // Depth barrier: the budgets multiplied from the output down to each stage.
         var barrier = [Double](repeating: 1, count: L)
         var acc = 1.0
@@ -235,7 +241,7 @@ public final class TweenState<T: LoomFloat> {
             }
             var d = [T](repeating: 0, count: out.count)
             for (r, c) in cs.enumerated() {
-                guard c >= 0 && c < width else { throw LoomError(.invalidArgument, "tween target", "class \(c) of row \(r) is outside 0..<\(width)") }
+                guard c >= 0 && c < width else { throw LoomError(.invalidInput, "tween target", "class \(c) of row \(r) is outside 0..<\(width)") }
                 d[r * width + c] = 1
             }
             return Tensor(uncheckedShape: out.shape, data: d)

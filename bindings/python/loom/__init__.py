@@ -22,8 +22,8 @@ from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Tup
 
 import numpy as np
 
-__all__ = ["LoomError", "Network", "Trainer", "Tokenizer", "Generator", "reference_hashes", "reference_cases",
-           "ReferenceCase", "fnv1a64", "version",
+__all__ = ["LoomError", "Network", "Trainer", "StepState", "StepResult", "Tween", "Tokenizer", "Generator",
+           "reference_hashes", "reference_cases", "ReferenceCase", "fnv1a64", "version",
            "sgd", "adam", "adamw", "rmsprop", "constant", "linear", "cosine", "cosine_restarts", "exponential",
            "step_lr", "polynomial", "warmup",
            "create_network_from_json", "forward_simple", "train_simple", "save_model_simple",
@@ -67,6 +67,7 @@ _F = ctypes.POINTER(ctypes.c_float)
 _D = ctypes.POINTER(ctypes.c_double)
 _I32 = ctypes.POINTER(ctypes.c_int32)
 _U8 = ctypes.POINTER(ctypes.c_uint8)
+_U64 = ctypes.POINTER(ctypes.c_uint64)
 _SZ = ctypes.c_size_t
 _PSZ = ctypes.POINTER(_SZ)
 _S = ctypes.c_char_p
@@ -106,6 +107,18 @@ _tr_step = _sig("loom_trainer_step", [_P, _F, _SZ, _F, _SZ, _F])
 _tr_step64 = _sig("loom_trainer_step_f64", [_P, _D, _SZ, _D, _SZ, _D])
 _tr_progress = _sig("loom_trainer_progress", [_P, _PSZ, _D])
 _tr_free = _sig("loom_trainer_free", [_P], None)
+_step_new = _sig("loom_step_new", [_P, _S, ctypes.POINTER(_P)])
+_step_latency = _sig("loom_step_latency", [_P, _PSZ])
+_step_tick = _sig("loom_step_tick", [_P, _F, _F, _SZ, ctypes.POINTER(ctypes.c_int), _U64, _F, _SZ, _D])
+_step_tick64 = _sig("loom_step_tick_f64", [_P, _D, _D, _SZ, ctypes.POINTER(ctypes.c_int), _U64, _D, _SZ, _D])
+_step_progress = _sig("loom_step_progress", [_P, _U64, _U64, _U64])
+_step_report = _sig("loom_step_report_json", [_P, _S, _SZ, _PSZ])
+_step_free = _sig("loom_step_free", [_P], None)
+_tw_new = _sig("loom_tween_new", [_P, _S, ctypes.POINTER(_P)])
+_tw_step = _sig("loom_tween_step", [_P, _F, _SZ, _F, _SZ, _D])
+_tw_step64 = _sig("loom_tween_step_f64", [_P, _D, _SZ, _D, _SZ, _D])
+_tw_report = _sig("loom_tween_report_json", [_P, _S, _SZ, _PSZ])
+_tw_free = _sig("loom_tween_free", [_P], None)
 _tok_from_json = _sig("loom_tokenizer_from_json", [_S, ctypes.POINTER(_P)])
 _tok_load = _sig("loom_tokenizer_load", [_S, ctypes.POINTER(_P)])
 _tok_vocab = _sig("loom_tokenizer_vocab_size", [_P, _PSZ])
@@ -400,6 +413,14 @@ class Network(_Handle):
         with self.trainer(**training) as t:
             return [t.step(x, targets) for _ in range(steps)]
 
+    def step_state(self, learner: Optional[str] = None, **options) -> "StepState":
+        """A pipeline over this network's layers, one tick at a time (see `StepState`)."""
+        return StepState(self, learner, **options)
+
+    def tween(self, config: Optional[dict] = None, **options) -> "Tween":
+        """A Neural Tweening state on this network (see `Tween`)."""
+        return Tween(self, config, **options)
+
 
 class Trainer(_Handle):
     """Optimizer steps on a network.
@@ -437,6 +458,142 @@ class Trainer(_Handle):
         steps, lr = _SZ(0), ctypes.c_double(0)
         _check(_tr_progress(self._handle(), ctypes.byref(steps), ctypes.byref(lr)))
         return steps.value, lr.value
+
+
+class StepResult(NamedTuple):
+    """A sample that left the pipeline: its tag (0, 1, 2, … in feeding order), its output
+    (output_size values, in the tick's float type) and its loss (backprop: the sample's loss;
+    tween: the sum of squared errors; no learner: NaN)."""
+    tag: int
+    output: np.ndarray
+    loss: float
+
+
+class StepState(_Handle):
+    """Step execution (docs/step.md): the network's top-level layers as a pipeline. Every `tick`
+    advances each layer once and may feed one sample, so a sample leaves `latency` ticks after it
+    entered; each output is `Network.forward`'s bits for that sample.
+
+    ``learner``: None (inference only), "backprop" (StepBP: the sample that leaves is
+    backpropagated through its own activations; an optimizer update every ``update_every``
+    samples) or "tween" (StepTween / StepTweenChain; ``tween`` is the config dict of `Tween`).
+    The backprop training block is ``training`` (a dict) and/or the keywords ``loss``,
+    ``optimizer``, ``scheduler``, ``clip`` as for `Trainer` (default: the IR's training block).
+    ``stash_limit``: samples whose activations are kept (default 1024); ``concurrent``: one task
+    per stage (the same bits either way); ``weight_stashing``: each stage's backward uses the
+    weights it ran the sample with (exact gradients while updates happen with samples in flight), e.g.
+    ``StepState(net, "backprop", loss="cross_entropy", optimizer=loom.sgd(0.1))``."""
+
+    _free = staticmethod(_step_free)
+    _what = "step state"
+
+    def __init__(self, network: Network, learner: Optional[str] = None, *, training: Optional[dict] = None,
+                 update_every: Optional[int] = None, tween: Optional[dict] = None, stash_limit: Optional[int] = None,
+                 concurrent: bool = False, weight_stashing: bool = False, loss: Optional[str] = None, optimizer: Optional[dict] = None,
+                 scheduler: Optional[dict] = None, clip: Optional[dict] = None):
+        self.network = network
+        block = dict(training) if training is not None else {}
+        block.update({k: v for k, v in (("loss", loss), ("optimizer", optimizer), ("scheduler", scheduler),
+                                        ("clip", clip)) if v is not None})
+        options = {"learner": learner, "training": block or None, "update_every": update_every, "tween": tween,
+                   "stash_limit": stash_limit, "concurrent": True if concurrent else None,
+                   "weight_stashing": True if weight_stashing else None}
+        options = {k: v for k, v in options.items() if v is not None}
+        text = json.dumps(options).encode() if options else None
+        self._h = _new(_step_new, network._handle(), text)
+        self._f64 = False
+        self._completed = 0
+
+    @property
+    def latency(self) -> int:
+        """Ticks from a sample's entry to its output (the number of top-level layers)."""
+        n = _SZ(0)
+        _check(_step_latency(self._handle(), ctypes.byref(n)))
+        return n.value
+
+    def tick(self, x=None, target=None) -> Optional[StepResult]:
+        """One tick. x: one sample (input_size values) entering under the next tag, or None to tick
+        without feeding (draining the pipeline). target: with a learner, x's target (a class id or
+        output_size values); None otherwise. Returns the sample that left the pipeline this tick,
+        or None. A float64 x runs the double entry point (a tick without x uses the type of the
+        last sample fed)."""
+        if x is not None:
+            self._f64 = _is_f64(x)
+        dt, ct, fn = (np.float64, _D, _step_tick64) if self._f64 else (np.float32, _F, _step_tick)
+        xs = ts = None
+        if x is not None:
+            xs = _floats(x, dt)
+            n_in = self.network.input_size
+            if xs.size != n_in:
+                raise LoomError(5, f"x has {xs.size} values; one sample of {n_in} expected")
+        if target is not None:
+            ts = _floats(target, dt)
+        y = np.empty(self.network.output_size, dtype=dt)
+        done, tag, loss = ctypes.c_int(0), ctypes.c_uint64(0), ctypes.c_double(0)
+        _check(fn(self._handle(), None if xs is None else xs.ctypes.data_as(ct),
+                  None if ts is None else ts.ctypes.data_as(ct), 0 if ts is None else ts.size,
+                  ctypes.byref(done), ctypes.byref(tag), y.ctypes.data_as(ct), y.size, ctypes.byref(loss)))
+        if not done.value:
+            return None
+        self._completed += 1
+        return StepResult(tag.value, y, loss.value)
+
+    def flush(self) -> List[StepResult]:
+        """Ticks without feeding until every sample fed has left the pipeline; returns them."""
+        out = []
+        for _ in range(self.latency):
+            if self.progress()[1] <= self._completed:
+                break
+            r = self.tick()
+            if r is not None:
+                out.append(r)
+        return out
+
+    def progress(self) -> Tuple[int, int, int]:
+        """(ticks so far, samples fed, learning updates applied: optimizer updates or tween steps)."""
+        ticks, fed, updates = ctypes.c_uint64(0), ctypes.c_uint64(0), ctypes.c_uint64(0)
+        _check(_step_progress(self._handle(), ctypes.byref(ticks), ctypes.byref(fed), ctypes.byref(updates)))
+        return ticks.value, fed.value, updates.value
+
+    def report(self) -> Optional[dict]:
+        """The report of the sample that last left the pipeline: {"tag"}, with "loss" for backprop
+        and the tween report's fields for tween; None before the first."""
+        return json.loads(_text(_step_report, self._handle()))
+
+
+class Tween(_Handle):
+    """Neural Tweening (docs/tweening.md): whole-pass tween steps on a network. The config is a
+    dict and/or keywords: ``mode`` ("chain_rule", the default, or "gap_closing"), ``rate``,
+    ``momentum``, ``ignore_threshold``, ``link_budget_scale``, ``depth_barrier``,
+    ``depth_scale_factor``, ``signal_clip``, ``update_clip``, ``gradient_scale``, ``type_rates``
+    ({type: factor}), ``explosion_detection``, ``pruning``, ``prune_threshold``,
+    ``prune_patience``, e.g. ``Tween(net, mode="gap_closing", rate=0.05)``."""
+
+    _free = staticmethod(_tw_free)
+    _what = "tween state"
+
+    def __init__(self, network: Network, config: Optional[dict] = None, **options):
+        self.network = network
+        cfg = dict(config) if config is not None else {}
+        cfg.update(options)
+        self._h = _new(_tw_new, network._handle(), json.dumps(cfg).encode() if cfg else None)
+
+    def step(self, x, targets) -> float:
+        """One tween step on a batch; targets: class ids (one per sample) or batch × output_size
+        values. Returns the sum of squared output errors before the step. float64 inputs use the
+        double entry point."""
+        f64 = _is_f64(x)
+        dt, ct, fn = (np.float64, _D, _tw_step64) if f64 else (np.float32, _F, _tw_step)
+        xs, ts = _floats(x, dt), _floats(targets, dt)
+        batch = self.network._batch(xs)
+        loss = ctypes.c_double(0)
+        _check(fn(self._handle(), xs.ctypes.data_as(ct), batch, ts.ctypes.data_as(ct), ts.size, ctypes.byref(loss)))
+        return loss.value
+
+    def report(self) -> Optional[dict]:
+        """The last step's report: {"loss", "link_budgets", "gaps", "depth_barrier", "updated",
+        "adaptive_rate", "pruned"}, per-stage lists from input to output; None before the first."""
+        return json.loads(_text(_tw_report, self._handle()))
 
 
 class Tokenizer(_Handle):
