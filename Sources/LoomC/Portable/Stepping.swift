@@ -322,9 +322,7 @@ func tweenStep<E: LoomFloat>(_ tw: OpaquePointer?, _ x: UnsafePointer<E>?, _ bat
                              _ targetCount: Int, _ loss: UnsafeMutablePointer<Double>?) -> Int32 {
     func run<T: LoomFloat>(_ t: TweenState<T>, _ h: TweenHandle) throws(LoomError) {
         let n = t.network
-        let xs = try tensor(x, batch, n.inputShape, "x", as: T.self)
-        guard targetCount >= 1 else { throw LoomError(.invalidArgument, "target_count", "must be at least 1") }
-        let ts = try tensor(targets, 1, [targetCount], "targets", as: T.self)
+        let (xs, ts) = try batchAndTargets(x, batch, targets, targetCount, n.inputShape, as: T.self)
         let r = try t.step(xs, target: try tweenTarget(ts, batch: batch, output: n.outputShape), context: h.owner.context)
         h.last = r.json
         loss?.pointee = r.loss

@@ -46,13 +46,19 @@ func targetShape(_ count: Int, batch: Int, output: [Int]) throws(LoomError) -> [
     throw LoomError(.shapeMismatch, "targets", "\(count) targets for a batch of \(batch) with output \(Tensor<Float>.describe(output))")
 }
 
+/// A batch of inputs and its `targetCount` target values from caller buffers (a learner's step).
+func batchAndTargets<E: LoomFloat, T: LoomFloat>(_ x: UnsafePointer<E>?, _ batch: Int, _ targets: UnsafePointer<E>?, _ targetCount: Int,
+                                                 _ inputShape: [Int], as: T.Type) throws(LoomError) -> (Tensor<T>, Tensor<T>) {
+    let xs = try tensor(x, batch, inputShape, "x", as: T.self)
+    guard targetCount >= 1 else { throw LoomError(.invalidArgument, "target_count", "must be at least 1") }
+    return (xs, try tensor(targets, 1, [targetCount], "targets", as: T.self))
+}
+
 func trainerStep<E: LoomFloat>(_ tr: OpaquePointer?, _ x: UnsafePointer<E>?, _ batch: Int, _ targets: UnsafePointer<E>?,
                                _ targetCount: Int, _ loss: UnsafeMutablePointer<E>?) -> Int32 {
     func run<T: LoomFloat>(_ t: Trainer<T>) throws(LoomError) {
         let n = t.network
-        let xs = try tensor(x, batch, n.inputShape, "x", as: T.self)
-        guard targetCount >= 1 else { throw LoomError(.invalidArgument, "target_count", "must be at least 1") }
-        let ts = try tensor(targets, 1, [targetCount], "targets", as: T.self)
+        let (xs, ts) = try batchAndTargets(x, batch, targets, targetCount, n.inputShape, as: T.self)
         let r = try t.step(xs, ts.reshaped(try targetShape(targetCount, batch: batch, output: n.outputShape)))
         loss?.pointee = E(r.loss.double)
     }

@@ -3,17 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LoomError, Network, Status, Tokenizer, Trainer, exports } from "../loom.mjs";
-import { mlp, tinyDense } from "./helpers.mjs";
-
-/** Asserts that fn throws a LoomError with this status and a message matching re. */
-function fails(fn, status, re) {
-  assert.throws(fn, (e) => {
-    assert.ok(e instanceof LoomError, `not a LoomError: ${e}`);
-    assert.equal(e.status, status, e.message);
-    assert.match(e.message, re);
-    return true;
-  });
-}
+import { fails, mlp, tinyDense } from "./helpers.mjs";
 
 // The raw module: bytes into its memory, the last error out of it.
 const raw = exports();

@@ -1,7 +1,8 @@
 // Shared by the tests: loads the module once per test file and builds small networks.
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { load } from "../loom.mjs";
+import { LoomError, load } from "../loom.mjs";
 
 export const root = fileURLToPath(new URL("../../../", import.meta.url));
 export const wasmPath = process.env.LOOM_WASM ?? `${root}.build-wasm/loom.wasm`;
@@ -49,3 +50,13 @@ export function xorData(T = Float32Array) {
 
 /** The bytes of a typed array (to compare bits, NaN payloads and signed zeros included). */
 export const bits = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("hex");
+
+/** Asserts that fn throws a LoomError with this status and a message matching re. */
+export function fails(fn, status, re) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof LoomError, `not a LoomError: ${e}`);
+    assert.equal(e.status, status, e.message);
+    assert.match(e.message, re);
+    return true;
+  });
+}

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LoomError, Network, Status, StepState, Trainer, Tween, exports } from "../loom.mjs";
-import { bits } from "./helpers.mjs";
+import { bits, fails } from "./helpers.mjs";
 
 /** 2 → 6 tanh → 5 relu → 2: three stages (tests/c/test_loom.c's MLP3). */
 const mlp3 = (dtype = "f32") => JSON.stringify({
@@ -15,16 +15,6 @@ const SGD_CE = { loss: "cross_entropy", optimizer: { type: "sgd", lr: 0.1 } };
 const XS = [0, 0, 0, 1, 1, 0, 1, 1, -0.5, 0.75, 0.25, -1];
 const TS = [0, 1, 1, 0, 1, 0];
 const sample = (T, i) => T.from(XS.slice(2 * i, 2 * i + 2));
-
-/** Asserts that fn throws a LoomError with this status and a message matching re. */
-function fails(fn, status, re) {
-  assert.throws(fn, (e) => {
-    assert.ok(e instanceof LoomError, `not a LoomError: ${e}`);
-    assert.equal(e.status, status, e.message);
-    assert.match(e.message, re);
-    return true;
-  });
-}
 
 /** Runs body(...objects) and frees every object afterwards. */
 function using(objects, body) {
