@@ -50,7 +50,7 @@ struct LoomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
         abstract: "Loom — a deterministic neural virtual machine: the same bits on every thread count, batch and platform.",
-        subcommands: [Demo.self, Run.self, Train.self, Inspect.self, Verify.self, Bench.self, Import.self, Quantize.self, Generate.self, Embed.self, Devices.self, Correlate.self, Graft.self, Search.self])
+        subcommands: [Demo.self, Run.self, Train.self, Inspect.self, Verify.self, Bench.self, Import.self, Quantize.self, Generate.self, Embed.self, Devices.self, Correlate.self, Cluster.self, Graft.self, Search.self])
 
     static func main() {
         do {
