@@ -79,6 +79,21 @@ final class GraftingTests: XCTestCase {
         XCTAssertEqual(back.params.bitHash, g.params.bitHash)
     }
 
+    /// An expert's own frozen layers stay frozen in the graft, through save and load.
+    func testExpertsOwnFreezeCarriesIntoTheGraft() throws {
+        let spec = NetworkSpec(name: "e", dtype: .f32, seed: 3, inputShape: [3],
+                               layers: [.dense(units: 4, activation: .tanh, bias: true), .dense(units: 2, activation: .linear, bias: true)],
+                               training: TrainingSpec(freeze: ["layers.0"]))
+        let a = try Network<Float>(spec), b = try Network<Float>(NetworkSpec(name: "f", dtype: .f32, seed: 4, inputShape: [3],
+                                                                            layers: [.dense(units: 2, activation: .linear, bias: true)]))
+        let g = try Grafting.graft([a, b], combine: .add)
+        XCTAssertEqual(g.spec.training?.freeze, ["layers.0.branches.0.layers.0"])
+        guard case .f32(let back, _) = try AnyNetwork.load(json: ModelCodec.encode(g), source: "graft") else { return XCTFail("dtype") }
+        XCTAssertEqual(back.params.frozen, g.params.frozen)
+        XCTAssertEqual(zip(g.params.names, g.params.frozen).filter { $0.1 }.map { $0.0 },
+                       ["layers.0.branches.0.layers.0.weight", "layers.0.branches.0.layers.0.bias"])
+    }
+
     /// `training.freeze` in the IR: whole path components; a prefix naming no parameter is an error.
     func testFreezeInTheIR() throws {
         var spec = NetworkSpec(name: "f", dtype: .f32, seed: 1, inputShape: [3],

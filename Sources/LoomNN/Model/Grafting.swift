@@ -16,8 +16,9 @@ public enum Grafting {
     /// the gate is `gate` (default: a linear dense layer with one logit per expert) over the input.
     /// Errors: too few experts, different input shapes or dtypes, branch outputs the combine mode
     /// cannot join (the builder's shape error, naming the branch).
-    /// `training` becomes the graft's training block; with `freezeExperts` its `freeze` list names
-    /// every expert (a default block is made when none is given), so a saved graft stays frozen.
+    /// `training` becomes the graft's training block; its `freeze` list gets every expert with
+    /// `freezeExperts`, else each expert's own frozen prefixes (a default block is made when none
+    /// is given), so a saved graft keeps its frozen weights.
     public static func graft<T: LoomFloat>(_ experts: [Network<T>], combine: CombineMode, gate: LayerSpec? = nil,
                                            freezeExperts: Bool = false, training: TrainingSpec? = nil,
                                            name: String = "graft", seed: UInt64 = 0) throws(LoomError) -> Network<T> {
@@ -37,10 +38,17 @@ public enum Grafting {
         let branches = experts.enumerated().map { b, e in LayerSpec.sequential(e.spec.layers.map { retie($0, prefix(expert: b)) }) }
         var parallel = ParallelSpec(branches: branches, combine: combine)
         if combine == .filter { parallel.gate = gate ?? .dense(units: experts.count, activation: .linear, bias: true) }
+        // The freeze list: every expert (with `freezeExperts`), else each expert's own frozen prefixes
+        // renamed into the graft, so a saved graft reloads with the same frozen weights.
+        var freeze = [String]()
+        for (b, e) in experts.enumerated() {
+            if freezeExperts { freeze.append(String(prefix(expert: b).dropLast())) }
+            else { freeze += (e.spec.training?.freeze ?? []).map { prefix(expert: b) + $0 } }
+        }
         var block = training
-        if freezeExperts {
+        if !freeze.isEmpty {
             block = block ?? TrainingSpec()
-            for b in experts.indices { block!.freeze.append(String(prefix(expert: b).dropLast())) }
+            block!.freeze += freeze
         }
         let spec = NetworkSpec(name: name, dtype: first.dtype, seed: seed, inputShape: first.inputShape, layers: [.parallel(parallel)],
                                training: block)
