@@ -53,54 +53,39 @@ final class StepSession<T: LoomFloat> {
             guard let (tag, y) = try s.stepForward(context: context, concurrent: concurrent) else { return nil }
             return (tag, y, .nan, .object(JSONObject([("tag", .number(JSONNumber(tag)))])))
         case .backprop(let t):
-            let done: StepCompleted<T, T>?
-            if let x {
-                let ts = try learnerTarget(target, output: out)
-                done = try t.tick(x, target: ts.reshaped(try targetShape(ts.count, batch: 1, output: out)), context: context, concurrent: concurrent)
-            } else {
-                if target != nil { throw LoomError(.invalidArgument, "target", "a tick without an input takes no target; pass NULL") }
-                done = try t.flush(context: context, concurrent: concurrent)
-            }
-            guard let d = done else { return nil }
+            let make = { (ts: Tensor<T>) throws(LoomError) -> Tensor<T> in ts.reshaped(try targetShape(ts.count, batch: 1, output: out)) }
+            guard let d = try advance(t, x, target, make, context, concurrent) else { return nil }
             let loss = d.result.double
             return (d.tag, d.output, loss, .object(JSONObject([("tag", .number(JSONNumber(d.tag))), ("loss", JSONValue.number(loss) ?? .null)])))
         case .tween(let t):
-            let done: StepCompleted<T, TweenReport>?
-            if let x {
-                done = try t.tick(x, target: try tweenTarget(try learnerTarget(target, output: out), batch: 1, output: out),
-                                  context: context, concurrent: concurrent)
-            } else {
-                if target != nil { throw LoomError(.invalidArgument, "target", "a tick without an input takes no target; pass NULL") }
-                done = try t.flush(context: context, concurrent: concurrent)
-            }
-            guard let d = done else { return nil }
+            let make = { (ts: Tensor<T>) throws(LoomError) -> TweenTarget<T> in try tweenTarget(ts, batch: 1, output: out) }
+            guard let d = try advance(t, x, target, make, context, concurrent) else { return nil }
             var report = d.result.json.objectValue ?? JSONObject()
             report.set("tag", .number(JSONNumber(d.tag)))
             return (d.tag, d.output, d.result.loss, .object(report))
         }
     }
 
-    private func learnerTarget(_ target: [T]?, output: [Int]) throws(LoomError) -> Tensor<T> {
+    /// A learner's tick: `x` with the target `make` builds from the caller's values, or, without
+    /// `x` (and then without a target), a tick that feeds nothing.
+    private func advance<Target, Result>(_ l: StepLearner<T, Target, Result>, _ x: Tensor<T>?, _ target: [T]?,
+                                         _ make: (Tensor<T>) throws(LoomError) -> Target, _ context: HostContext,
+                                         _ concurrent: Bool) throws(LoomError) -> StepCompleted<T, Result>? {
+        guard let x else {
+            if target != nil { throw LoomError(.invalidArgument, "target", "a tick without an input takes no target; pass NULL") }
+            return try l.flush(context: context, concurrent: concurrent)
+        }
         guard let target else { throw LoomError(.invalidArgument, "target", "is NULL; a pipeline with a learner needs each sample's target") }
-        return Tensor(uncheckedShape: [target.count], data: target)
+        return try l.tick(x, target: try make(Tensor(uncheckedShape: [target.count], data: target)), context: context, concurrent: concurrent)
     }
 }
 
-/// A tween target from `count` caller values: one class id per row, or the output's values.
+/// A tween target from caller values: one class id per output row (checked as cross-entropy
+/// checks them), or the output's values.
 func tweenTarget<T: LoomFloat>(_ t: Tensor<T>, batch: Int, output: [Int]) throws(LoomError) -> TweenTarget<T> {
     let shape = try targetShape(t.count, batch: batch, output: output)
-    if t.count != batch * output.reduce(1, *) {
-        var ids = [Int]()
-        for (i, v) in t.data.enumerated() {
-            let d = v.double
-            guard d.isFinite, d == d.rounded(.towardZero), d >= 0, d < Double(output.last ?? 1) else {
-                throw LoomError(.invalidInput, "targets[\(i)]", "class index \(d) is not an integer in 0..<\(output.last ?? 1)")
-            }
-            ids.append(Int(d))
-        }
-        return .classes(ids)
-    }
-    return .values(t.reshaped(shape))
+    guard try Loss.validate(.crossEntropy, target: t, output: [batch] + output, path: "targets") else { return .values(t.reshaped(shape)) }
+    return .classes(t.data.map { Int($0) })
 }
 
 final class StepHandle {
@@ -151,7 +136,11 @@ struct StepOptions {
         }
         o.concurrent = try bool("concurrent")
         o.weightStashing = try bool("weight_stashing")
-        let name = obj["learner"].map { $0.stringValue ?? "?" } ?? "none"
+        var name = "none"
+        if let v = obj["learner"] {
+            guard let s = v.stringValue else { throw LoomError(.invalidArgument, "options_json.learner", "expected a string, got \(v.kindName)") }
+            name = s
+        }
         let updateEvery = try int("update_every", 1)
         switch name {
         case "none":
@@ -175,7 +164,7 @@ struct StepOptions {
             }
             o.learner = .tween(try obj["tween"].map { (v) throws(LoomError) in try TweenConfig.decode(v, path: "options_json.tween") } ?? TweenConfig())
         default:
-            throw LoomError(.invalidArgument, "options_json.learner", "must be \"none\", \"backprop\" or \"tween\", got \(obj["learner"].map { $0.kindName == "string" ? "\"\(name)\"" : $0.kindName } ?? "")")
+            throw LoomError(.invalidArgument, "options_json.learner", "must be \"none\", \"backprop\" or \"tween\", got \"\(name)\"")
         }
         return o
     }
@@ -230,11 +219,11 @@ func stepTick<E: LoomFloat>(_ st: OpaquePointer?, _ x: UnsafePointer<E>?, _ targ
         let n = s.state.network
         let outN = n.outputShape.reduce(1, *)
         // The output buffer is checked before the tick, so a short buffer never loses a sample.
-        guard yCapacity >= outN, y != nil || yCapacity == 0 else {
-            if y == nil { throw LoomError(.invalidArgument, "y", "is NULL") }
+        guard yCapacity >= outN else {
             LastError.set("y holds \(yCapacity) values; \(outN) are needed (one output sample)")
             return bufferTooSmall
         }
+        let y = try nonNull(y, "y")
         let input: Tensor<T>? = if let x { try tensor(x, 1, n.inputShape, "x", as: T.self) } else { nil }
         var t: [T]? = nil
         if let target {

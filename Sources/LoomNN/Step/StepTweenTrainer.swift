@@ -18,7 +18,7 @@ public final class StepTweenTrainer<T: LoomFloat>: StepLearner<T, TweenTarget<T>
     }
 
     override func check(_ target: TweenTarget<T>) throws(LoomError) {
-        _ = try tween.targetTensor(target, like: Tensor(zeros: [1] + state.network.outputShape))
+        _ = try tween.targetTensor(target, shape: [1] + state.network.outputShape)
     }
 
     /// The tween update of the completed sample, on the activations it left in each stage.

@@ -45,9 +45,7 @@ extension TweenConfig {
 
     /// A config from JSON text (`source` names it in errors).
     public static func decode(json text: String, source: String) throws(LoomError) -> TweenConfig {
-        let v: JSONValue
-        do { v = try JSONValue.parse(text) } catch { throw LoomError.json(error, source: source) }
-        return try decode(v, path: source)
+        try decode(try ModelCodec.parse(text, source: source), path: source)
     }
 }
 

@@ -152,7 +152,7 @@ public final class TweenState<T: LoomFloat> {
     func update(activations a: [Tensor<T>], passes: StagePasses<T>, target: TweenTarget<T>, context: ComputeContext) throws(LoomError) -> TweenReport {
         let L = stages.count
         let out = a[L]
-        let goal = try targetTensor(target, like: out)
+        let goal = try targetTensor(target, shape: out.shape)
         let exec = network.execution
         passes.zeroGrads()   // the gradient arrays hold this step's per-stage directions
         var budgets = [Double](repeating: 0.5, count: L), gaps = [Double](repeating: 0, count: L)
@@ -225,26 +225,27 @@ public final class TweenState<T: LoomFloat> {
                            adaptiveRate: adaptiveRate, pruned: pruned.sorted())
     }
 
-    /// The target as a tensor shaped like the output: one-hot rows for classes.
-    func targetTensor(_ target: TweenTarget<T>, like out: Tensor<T>) throws(LoomError) -> Tensor<T> {
+    /// The target as a tensor of the output's `shape`: one-hot rows for classes.
+    func targetTensor(_ target: TweenTarget<T>, shape: [Int]) throws(LoomError) -> Tensor<T> {
+        let count = shape.reduce(1, *)
         switch target {
         case .values(let t):
-            guard t.count == out.count else {
-                throw LoomError(.shapeMismatch, "tween target", "expected \(out.count) values (output \(Tensor<T>.describe(out.shape))), got \(Tensor<T>.describe(t.shape))")
+            guard t.count == count else {
+                throw LoomError(.shapeMismatch, "tween target", "expected \(count) values (output \(Tensor<T>.describe(shape))), got \(Tensor<T>.describe(t.shape))")
             }
             if let i = t.firstNonFinite { throw LoomError(.nonFinite, "tween target", "value \(t.data[i].double) at index \(i)") }
-            return Tensor(uncheckedShape: out.shape, data: t.data)
+            return Tensor(uncheckedShape: shape, data: t.data)
         case .classes(let cs):
-            let width = out.lastDim, rows = out.rows
+            let width = shape.last ?? 1, rows = count / Swift.max(width, 1)
             guard cs.count == rows else {
                 throw LoomError(.shapeMismatch, "tween target", "expected \(rows) class indices (one per output row), got \(cs.count)")
             }
-            var d = [T](repeating: 0, count: out.count)
+            var d = [T](repeating: 0, count: count)
             for (r, c) in cs.enumerated() {
                 guard c >= 0 && c < width else { throw LoomError(.invalidInput, "tween target", "class \(c) of row \(r) is outside 0..<\(width)") }
                 d[r * width + c] = 1
             }
-            return Tensor(uncheckedShape: out.shape, data: d)
+            return Tensor(uncheckedShape: shape, data: d)
         }
     }
 
