@@ -57,6 +57,14 @@ const char *loom_version(void);
 /* The last error message of the calling thread ("" when none); valid until its next failing call. [any] */
 const char *loom_last_error(void);
 
+/* The memory budget in bytes: a network, model file, batch or KV cache that would make Loom hold
+ * more is refused (LOOM_ERR_INVALID_* with a message) before anything is allocated. Default: 16 GiB
+ * (2 GiB - 1 in the wasm module). Process-wide: set it before creating handles; 0 is an invalid
+ * argument. [writer] */
+loom_status loom_set_memory_limit(uint64_t bytes);
+/* The memory budget now in force. [any] */
+uint64_t loom_memory_limit(void);
+
 /* ---- Networks ---------------------------------------------------------------------------- */
 
 /* From IR or saved-model JSON text (UTF-8, NUL-terminated). [any] */

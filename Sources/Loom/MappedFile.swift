@@ -5,13 +5,8 @@ import LoomCore
 /// cache, nothing is copied), or read into memory where mapping is not possible (empty files).
 public enum MappedFile {
     public static func open(_ path: String) throws(LoomError) -> ByteBuffer {
-        let fd = Glibc.open(path, O_RDONLY)
-        guard fd >= 0 else { throw LoomError(.io, path, "cannot open: \(String(cString: strerror(errno)))") }
+        let (fd, size) = try FileIO.openRegular(path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw LoomError(.io, path, "cannot stat: \(String(cString: strerror(errno)))") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw LoomError(.io, path, "not a regular file") }
-        let size = Int(st.st_size)
         if size == 0 { return ByteBuffer(copying: []) }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw LoomError(.io, path, "cannot map: \(String(cString: strerror(errno)))")

@@ -21,13 +21,26 @@ func writeRaw(_ s: String) {
     t.withUTF8 { p in _ = write(1, p.baseAddress, p.count) }
 }
 
+/// The options of every command that reads a model or computes: `--threads` and `--max-memory`.
 struct ThreadOption: ParsableArguments {
-    @Option(name: .long, help: "Number of threads (default: all cores). Never changes a result.")
+    // `.unconditional` takes the next argument even when it starts with "-", so `--threads -1`
+    // gets the range message below instead of "Missing value".
+    @Option(name: .long, parsing: .unconditional, help: "Number of threads, 1…1024 (default: all cores). Never changes a result.")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("The memory budget: a model, file or batch that would need more is refused before anything is allocated (bytes, or with K, M, G, T). Default: half the physical memory, at most 16G.", valueName: "bytes"))
+    var maxMemory: String?
+
+    /// Applies `--max-memory` and returns the CPU context for `--threads`.
     func context() throws -> CPUContext {
         if let t = threads, t < 1 || t > 1024 {
             throw LoomError(.invalidArgument, "--threads", "must be between 1 and 1024, got \(t)")
+        }
+        if let m = maxMemory {
+            guard let bytes = Limits.parseBytes(m) else {
+                throw LoomError(.invalidArgument, "--max-memory", "expected a positive byte count such as 4G, 512M or 1073741824, got \"\(m)\"")
+            }
+            Limits.memoryBytes = bytes
         }
         return CPUContext(threads: threads)
     }
@@ -53,6 +66,7 @@ struct LoomCommand: ParsableCommand {
         subcommands: [Demo.self, Run.self, Train.self, Inspect.self, Verify.self, Bench.self, Import.self, Quantize.self, Generate.self, Embed.self, Devices.self, Correlate.self, Cluster.self, Graft.self, Search.self])
 
     static func main() {
+        Limits.memoryBytes = Limits.machineMemoryBytes
         do {
             var command = try parseAsRoot()
             try command.run()

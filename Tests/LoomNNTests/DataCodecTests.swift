@@ -22,6 +22,13 @@ final class DataCodecTests: XCTestCase {
         XCTAssertThrowsError(try batch("[[1, 2, 3], [4, 5]]", [3])) { XCTAssertEqual(($0 as? LoomError)?.path, "input[1]") }
         XCTAssertThrowsError(try batch("[[1, \"x\", 3]]", [3])) { XCTAssertEqual(($0 as? LoomError)?.path, "input[0][1]") }
         XCTAssertThrowsError(try batch("[1e39]", [1])) { XCTAssertEqual(($0 as? LoomError)?.kind, .invalidInput, "out of f32 range") }
+        // A nesting that is neither the sample shape nor flat is refused, not flattened (issue 16).
+        XCTAssertThrowsError(try batch("[[1, 2], [3, 4], [5, 6]]", [6])) { e in
+            XCTAssertEqual((e as? LoomError)?.kind, .shapeMismatch)
+            XCTAssertEqual((e as? LoomError)?.path, "input[0]")
+        }
+        XCTAssertThrowsError(try batch("[[[1, 2, 3]], [[4, 5, 6]]]", [6])) { XCTAssertEqual(($0 as? LoomError)?.path, "input[0]") }
+        XCTAssertThrowsError(try batch("[[1, 2], [3, 4], [5, 6]]", [2, 3])) { XCTAssertEqual(($0 as? LoomError)?.kind, .shapeMismatch) }
         XCTAssertThrowsError(try batch("[]", [1]))
         XCTAssertThrowsError(try batch("{}", [1]))
     }

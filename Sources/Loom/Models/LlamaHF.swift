@@ -11,6 +11,7 @@ extension TextGenerator {
         let config = try LlamaConfig(huggingFace: root, path: configPath)
         let weightsPath = directory + "/model.safetensors"
         let file = try SafetensorsFile.open(weightsPath)
+        try config.crossCheck(tensorNames: file.tensors.map { $0.name }, shape: { file.info($0)?.shape }, gguf: false, source: weightsPath)
         let net = try Network<Float>(config.spec(name: "llama", positions: 1), materialize: false)
         try CheckpointLoader.fill(net, names: config.huggingFaceNames, source: weightsPath) { name throws(LoomError) in
             guard let t = file.tensor(name) else { return nil }

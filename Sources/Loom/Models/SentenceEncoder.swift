@@ -19,6 +19,7 @@ public final class SentenceEncoder {
         config = try BertConfig(huggingFace: try ModelCodec.parse(try FileIO.readText(configPath), source: configPath), path: configPath)
         let weightsPath = directory + "/model.safetensors"
         let file = try SafetensorsFile.open(weightsPath)
+        try config.crossCheck(tensorNames: file.tensors.map { $0.name }, shape: { file.info($0)?.shape }, source: weightsPath)
         network = try Network<Float>(config.spec(positions: config.maxPositions), materialize: false)
         try CheckpointLoader.fill(network, names: config.huggingFaceNames, source: weightsPath, prefixes: ["", "bert."]) { name throws(LoomError) in
             guard let t = file.tensor(name) else { return nil }

@@ -32,7 +32,7 @@ public final class TextGenerator {
     /// chat template first.
     public func promptIDs(_ prompt: String, chat: Bool) throws(LoomError) -> [Int] {
         guard let tok = tokenizer else { throw LoomError(.invalidModel, "tokenizer", "the model file has no tokenizer") }
-        return tok.encode(chat ? self.chat.render([("user", prompt)]) : prompt, addSpecialTokens: true)
+        return try tok.encode(chat ? self.chat.render([("user", prompt)]) : prompt, addSpecialTokens: true)
     }
 
     /// When set (`attachResidentGPU`), sessions decode on the GPU: weights and KV cache on the
@@ -70,7 +70,7 @@ public final class TextGenerator {
                          onToken: (Int) -> Void = { _ in }) throws(LoomError) -> (ids: [Int], firstLogits: [Float]) {
         guard !prompt.isEmpty else { throw LoomError(.invalidInput, "prompt", "is empty") }
         guard maxTokens >= 0 else { throw LoomError(.invalidArgument, "max_tokens", "must be ≥ 0") }
-        guard prompt.count + maxTokens <= config.contextLength else {
+        guard let total = Limits.sum(prompt.count, maxTokens), total <= config.contextLength else {
             throw LoomError(.invalidInput, "prompt", "\(prompt.count) prompt tokens + \(maxTokens) new ones exceed the context length \(config.contextLength)")
         }
         try settings.validate()

@@ -13,6 +13,22 @@ public func loom_version() -> UnsafePointer<CChar> {
 @_cdecl("loom_last_error")
 public func loom_last_error() -> UnsafePointer<CChar> { LastError.get() }
 
+/// The memory budget (`Limits.memoryBytes`): what a network, model or batch may make Loom hold
+/// before it is refused with an error instead of allocated.
+@_cdecl("loom_set_memory_limit")
+public func loom_set_memory_limit(_ bytes: UInt64) -> Int32 {
+    guarded { () throws(LoomError) in
+        guard bytes > 0, bytes <= UInt64(Int.max) else {
+            throw LoomError(.invalidArgument, "bytes", "must be between 1 and \(Int.max), got \(bytes)")
+        }
+        Limits.memoryBytes = Int(bytes)
+        return 0
+    }
+}
+
+@_cdecl("loom_memory_limit")
+public func loom_memory_limit() -> UInt64 { UInt64(Limits.memoryBytes) }
+
 @_cdecl("loom_network_from_json")
 public func loom_network_from_json(_ json: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded { () throws(LoomError) in

@@ -88,10 +88,11 @@ extension LoomCommand {
             }
             let tokPath = model + "/tokenizer.json"
             let tok = try Tokenizer(json: try FileIO.readText(tokPath), source: tokPath)
-            let limit = tok.truncationMaxLength ?? enc.config.maxPositions
+            // At most the model's positions, and at least 1 (a file's truncation length may say 0).
+            let limit = Swift.max(1, Swift.min(tok.truncationMaxLength ?? enc.config.maxPositions, enc.config.maxPositions))
             // Longer texts keep their first limit − 1 tokens and the closing [SEP].
-            let ids = texts.map { t -> [Int] in
-                let row = tok.encode(t, addSpecialTokens: true)
+            let ids = try texts.map { t -> [Int] in
+                let row = try tok.encode(t, addSpecialTokens: true)
                 return row.count > limit ? Array(row.prefix(limit - 1)) + [row.last!] : row
             }
             for v in try enc.embed(ids: ids, context: ctx) {

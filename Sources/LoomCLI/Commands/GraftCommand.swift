@@ -43,7 +43,7 @@ extension LoomCommand {
             let graft: AnyNetwork = f64.isEmpty
                 ? .f32(try Grafting.graft(f32, combine: mode, freezeExperts: freezeExperts, training: block, name: name, seed: seed), nil)
                 : .f64(try Grafting.graft(f64, combine: mode, freezeExperts: freezeExperts, training: block, name: name, seed: seed), nil)
-            try graft.save(to: save)
+            try graft.save(to: save, option: "--save")
             let (total, frozen) = graft.parameterCounts
             out("grafted \(models.count) experts (\(mode.rawValue)): \(total) parameters, \(frozen) frozen, \(total - frozen) trainable")
             out("saved: \(save)")

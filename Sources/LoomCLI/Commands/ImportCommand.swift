@@ -21,7 +21,7 @@ extension LoomCommand {
             let imp = try LegacyImporter.convert(root, options: LegacyOptions(legacySemantics: legacySemantics), modelIndex: model)
             for n in imp.notes { out("note: \(n)") }
             let net = try LegacyImporter.network(imp)
-            try FileIO.write(output, text: ModelCodec.encode(net))
+            try net.save(to: output, option: "--output")
             out("imported \(imp.spec.layers.count) layers, \(net.params.scalarCount) parameters (\(imp.weights.isEmpty ? "initialised from seed \(imp.spec.seed)" : "weights from the bundle")): \(output)")
         }
     }

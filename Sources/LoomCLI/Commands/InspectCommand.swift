@@ -42,7 +42,7 @@ extension LoomCommand {
                 }
                 return
             }
-            switch try AnyNetwork.load(path: model) {
+            switch try AnyNetwork.blueprint(json: try FileIO.readText(model), source: model) {
             case .f32(let n, _):
                 if let path = svg { try FileIO.write(path, text: Blueprint.svg(n)) }
                 out(json ? Blueprint.json(n).serialized(pretty: true) : Blueprint.text(n))

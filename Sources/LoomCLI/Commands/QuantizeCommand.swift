@@ -42,7 +42,7 @@ extension LoomCommand {
             out("  " + DTypeTable.legend)
             }
             if let o = output {
-                try converted.save(to: o)
+                try converted.save(to: o, option: "--out")
                 out("saved \(dtype.name) model: \(o)")
             }
         }

@@ -17,6 +17,7 @@ extension LoomCommand {
 
         func run() throws {
             let ctx = try compute.context()
+            if let s = save { _ = try ModelFileFormat(path: s, option: "--save") }  // refused before training, not after
             let net = try AnyNetwork.load(path: config)
             let root = try ModelCodec.parse(try FileIO.readText(data), source: data)
             switch net {
@@ -48,7 +49,7 @@ extension LoomCommand {
             if history.stoppedEarly { out("early stopping after epoch \(history.epochs.count) (best epoch \(history.bestEpoch + 1))") }
             out("weights hash: \(net.params.bitHash.hex)")
             if let s = save {
-                try FileIO.write(s, text: ModelCodec.encode(net, optimizer: trainer.optimizer))
+                try net.save(to: s, optimizer: trainer.optimizer, option: "--save")
                 out("saved: \(s)")
             }
             if let p = plot {

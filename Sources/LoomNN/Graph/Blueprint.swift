@@ -4,7 +4,7 @@ import LoomCore
 /// output shape (per sample) and parameter count.
 public enum Blueprint {
     static func ownParams<T: LoomFloat>(_ l: Layer<T>, _ store: ParameterStore<T>) -> Int {
-        l.parameterIndices.reduce(0) { $0 + store.values[$1].count }
+        l.parameterIndices.reduce(0) { $0 + Tensor<T>.count(of: store.values[$1].shape) }
     }
 
     static func totalParams<T: LoomFloat>(_ l: Layer<T>, _ store: ParameterStore<T>) -> Int {

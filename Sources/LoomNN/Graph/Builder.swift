@@ -23,20 +23,14 @@ struct Builder<T: LoomFloat> {
         return SequentialLayer(path: path, name: name, id: id, inputShape: input, layers: layers, kind: kind)
     }
 
-    /// The most elements one tensor (a parameter, or one sample's activations) may have: 2³¹
-    /// (2³¹ − 1 where `Int` has 32 bits, as on wasm32). Larger requests are refused before anything
-    /// is allocated, so an absurd size in a file is an error, not a crash.
-    static var maxElements: Int { Int(truncatingIfNeeded: Swift.min(Int64(Int.max), Int64(1) << 31)) }
+    /// The most elements one tensor may have (`Limits.maxElements`). Larger requests are refused
+    /// before anything is allocated, so an absurd size in a file is an error, not a crash.
+    static var maxElements: Int { Limits.maxElements }
 
     /// The element count of `dims`, or an error naming `path` when it overflows or exceeds the limit.
     static func checkedCount(_ dims: [Int], path: String, what: String) throws(LoomError) -> Int {
-        var n = 1
-        for d in dims {
-            let (p, overflow) = n.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= maxElements else {
-                throw LoomError(.invalidIR, path, "\(what) \(Tensor<T>.describe(dims)) has more than 2^31 elements")
-            }
-            n = p
+        guard let n = Limits.product(dims), n <= maxElements else {
+            throw LoomError(.invalidIR, path, "\(what) \(Tensor<T>.describe(dims)) has more than 2^31 elements")
         }
         return n
     }
@@ -154,7 +148,7 @@ struct Builder<T: LoomFloat> {
             }
             guard m.contains(true) else { throw LoomError(.invalidIR, path + ".mask", "masks every entry") }
         case .grid(let r, let c):
-            guard r > 0, c > 0, r * c == features else {
+            guard r > 0, c > 0, Limits.product(r, c) == features else {
                 throw LoomError(.shapeMismatch, path, "grid \(r)×\(c) does not cover the \(features) input features")
             }
         default:
@@ -208,6 +202,9 @@ struct Builder<T: LoomFloat> {
     /// Branch order of a grid_scatter output: by cell index r·C·L + c·L + l.
     static func gridOrder(_ g: GridSpec, branches: Int, path: String) throws(LoomError) -> [Int] {
         guard g.rows > 0, g.cols > 0, g.layers > 0 else { throw LoomError(.invalidIR, path, "rows, cols and layers must be positive") }
+        guard (Limits.product([g.rows, g.cols, g.layers]) ?? Int.max) <= maxElements else {
+            throw LoomError(.invalidIR, path, "a \(g.rows)×\(g.cols)×\(g.layers) grid has more than 2^31 cells")
+        }
         guard g.positions.count == branches else {
             throw LoomError(.invalidIR, path + ".positions", "has \(g.positions.count) entries for \(branches) branches")
         }

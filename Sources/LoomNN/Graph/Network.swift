@@ -9,6 +9,8 @@ public final class Network<T: LoomFloat> {
     public let params: ParameterStore<T>
     public let root: SequentialLayer<T>
     let layerCount: Int
+    /// Σ over every layer of its output's elements for one sample (nil: more than `Int` holds).
+    let activationElementsPerSample: Int?
 
     /// Builds the network, initialising every parameter from `spec.seed` (with `materialize:
     /// false`, parameters are shape-only placeholders that a loader must fill before any pass).
@@ -29,6 +31,7 @@ public final class Network<T: LoomFloat> {
         root = try builder.buildSequence(spec.layers, path: "", name: "", listKey: "layers",
                                          input: spec.inputShape, kind: "network")
         layerCount = builder.nextID
+        activationElementsPerSample = Network.activationElements(root)
         params.materialize = true
         self.params = params
         for (i, prefix) in (spec.training?.freeze ?? []).enumerated() where params.setFrozen(true, prefix: prefix) == 0 {
@@ -36,30 +39,40 @@ public final class Network<T: LoomFloat> {
         }
     }
 
-    /// The most bytes the parameters and their gradients may take: the signed range of a 32-bit
-    /// address space (wasm32), else 2^46.
-    public static var maxParameterBytes: Int {
-        #if _pointerBitWidth(_32)
-        return Int.max
-        #else
-        return 1 << 46
-        #endif
-    }
-
     /// Refuses, before anything is allocated, a network whose parameters and gradients would not
-    /// fit (a shape-only build sizes them), so a too-large IR is an error instead of an allocation
-    /// failure or an arithmetic overflow on a 32-bit platform.
+    /// fit the memory budget (`Limits.memoryBytes`; a shape-only build sizes them), so a too-large
+    /// IR is an error instead of an allocation failure that kills the host.
     static func checkParameterBytes(_ spec: NetworkSpec) throws(LoomError) {
         let probe = try Network(spec, materialize: false)
+        try Limits.checkMemory(probe.parameterBytes, for: "the parameters and their gradients", path: "layers", kind: .invalidIR)
+    }
+
+    /// Bytes of every parameter and its gradient (nil: more than `Int` holds), from shapes alone.
+    public var parameterBytes: Int? {
         var bytes = 0
-        for v in probe.params.values {
-            var n = 2 * MemoryLayout<T>.stride, overflow = false
-            for d in v.shape where !overflow { (n, overflow) = n.multipliedReportingOverflow(by: d) }
-            if !overflow { (bytes, overflow) = bytes.addingReportingOverflow(n) }
-            guard !overflow, bytes <= maxParameterBytes else {
-                throw LoomError(.invalidIR, "layers", "the parameters and their gradients need more than \(maxParameterBytes) bytes, the most this platform can hold")
-            }
+        for v in params.values {
+            guard let n = Limits.product(v.shape + [2 * MemoryLayout<T>.stride]), let b = Limits.sum(bytes, n) else { return nil }
+            bytes = b
         }
+        return bytes
+    }
+
+    /// Bytes of the values every layer outputs in one pass over `batch` samples (what a training
+    /// pass keeps for backward; nil: more than `Int` holds), from shapes alone. `validateInput`
+    /// checks it against the memory budget, so a batch too large for the machine is an error.
+    public func activationBytes(batch: Int) -> Int? {
+        guard let perSample = activationElementsPerSample, let n = Limits.product([perSample, batch, MemoryLayout<T>.stride]) else { return nil }
+        return n
+    }
+
+    /// Σ over every layer under `root` (itself included) of its output's elements for one sample.
+    static func activationElements(_ root: Layer<T>) -> Int? {
+        var n: Int? = Limits.product(root.outputShape)
+        for c in root.children {
+            guard let a = n, let e = activationElements(c) else { return nil }
+            n = Limits.sum(a, e)
+        }
+        return n
     }
 
     /// How passes compute in the network's dtype (`Execution`).
@@ -80,6 +93,7 @@ public final class Network<T: LoomFloat> {
         guard x.rank == inputShape.count + 1, Array(x.shape.dropFirst()) == inputShape, x.batch > 0 else {
             throw LoomError(.shapeMismatch, "input", "expected [batch, \(inputShape.map { String($0) }.joined(separator: ", "))], got \(Tensor<T>.describe(x.shape))")
         }
+        try Limits.checkMemory(activationBytes(batch: x.batch), for: "a pass over \(x.batch) samples", path: "input")
         if let i = x.firstNonFinite {
             throw LoomError(.nonFinite, "input", "value \(x.data[i].double) at index \(i) (sample \(i / Swift.max(1, x.count / x.batch)))")
         }

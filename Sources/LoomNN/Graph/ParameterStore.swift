@@ -63,8 +63,9 @@ public final class ParameterStore<T: LoomFloat> {
         return nil
     }
 
-    /// Total number of scalar parameters.
-    public var scalarCount: Int { values.reduce(0) { $0 + $1.count } }
+    /// Total number of scalar parameters, from the shapes (so placeholders and external matrices
+    /// count too).
+    public var scalarCount: Int { values.reduce(0) { $0 + Tensor<T>.count(of: $1.shape) } }
 
     /// Sets every gradient to +0.
     @_specialize(where T == Float) @_specialize(where T == Double)

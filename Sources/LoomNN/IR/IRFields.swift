@@ -39,6 +39,11 @@ struct IRFields {
         guard let n = v.numberValue else { throw LoomError(.invalidIR, path, "expected an integer, got \(v.kindName)") }
         guard let i = n.int else { throw LoomError(.invalidIR, path, "expected an integer, got \(n.text)") }
         if let m = min, i < m { throw LoomError(.invalidIR, path, "must be at least \(m), got \(i)") }
+        // Every IR integer is a size, a count, an index or an axis: bounding it here means no
+        // arithmetic on IR values downstream can overflow (Limits).
+        guard i.magnitude <= Limits.maxInteger.magnitude else {
+            throw LoomError(.invalidIR, path, "\(i) is out of range (an IR integer is at most 2^31 in magnitude)")
+        }
         return i
     }
 

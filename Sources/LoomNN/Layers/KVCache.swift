@@ -23,6 +23,8 @@ public final class KVCache<T: LoomFloat> {
         }
     }
     var entries: [Entry?] = []
+    /// Bytes of every entry so far, kept within the memory budget (`Limits.memoryBytes`).
+    private(set) var bytes = 0
 
     public init(batch: Int, capacity: Int) throws(LoomError) {
         guard batch > 0 else { throw LoomError(.invalidArgument, "cache.batch", "must be positive, got \(batch)") }
@@ -43,6 +45,9 @@ public final class KVCache<T: LoomFloat> {
             return e
         }
         let count = try Builder<T>.checkedCount([batch, capacity, width], path: path, what: "the key/value cache")
+        let total = Limits.product([2, count, MemoryLayout<T>.stride]).flatMap { Limits.sum(bytes, $0) }
+        try Limits.checkMemory(total, for: "a key/value cache of \(capacity) positions", path: path)
+        bytes = total!
         while entries.count <= id { entries.append(nil) }
         let e = Entry(width: width, count: count)
         entries[id] = e

@@ -3,8 +3,8 @@ import LoomCore
 /// Reads inputs and targets from JSON.
 ///
 /// A batch is a JSON array of samples; a single sample may be given without the outer array.
-/// Each sample is a (possibly nested) array whose values, flattened in row-major order, must
-/// number exactly the product of the sample shape. Numbers are converted straight to T with
+/// Each sample is nested exactly as the sample shape, or flat (its values in row-major order);
+/// no other nesting is accepted. Numbers are converted straight to T with
 /// correct rounding (no detour through another type).
 public enum DataCodec {
     /// Appends the numbers of a (possibly nested) array, row-major, converted to T; errors name the path.
@@ -24,7 +24,42 @@ public enum DataCodec {
         }
     }
 
-    /// `[batch] + sampleShape` from a JSON batch or single sample.
+    /// Appends one sample of `shape`, given either nested exactly as the shape (`[[1, 2, 3], [4,
+    /// 5, 6]]` for `[2, 3]`) or flat in row-major order (`[1, 2, 3, 4, 5, 6]`). Any other nesting
+    /// is an error naming the first entry that does not fit: a `[3, 2]` array is not silently
+    /// flattened into a sample of `[6]`.
+    public static func sample<T: LoomFloat>(_ v: JSONValue, shape: [Int], path: String, into out: inout [T]) throws(LoomError) {
+        guard let a = v.arrayValue else {
+            throw LoomError(.invalidInput, path, "expected a sample of shape \(Tensor<T>.describe(shape)), got \(v.kindName)")
+        }
+        let per = Tensor<T>.count(of: shape)
+        if shape.count > 1 && a.allSatisfy({ $0.numberValue != nil }) {
+            guard a.count == per else {
+                throw LoomError(.shapeMismatch, path, "a flat sample needs \(per) values (shape \(Tensor<T>.describe(shape))), got \(a.count)")
+            }
+            for (i, e) in a.enumerated() { try flatten(e, path: "\(path)[\(i)]", into: &out) }
+            return
+        }
+        try nested(v, shape[...], shape: shape, path: path, into: &out)
+    }
+
+    static func nested<T: LoomFloat>(_ v: JSONValue, _ dims: ArraySlice<Int>, shape: [Int], path: String, into out: inout [T]) throws(LoomError) {
+        guard let d = dims.first else {
+            guard v.numberValue != nil else {
+                throw LoomError(.shapeMismatch, path, "expected a number (sample shape \(Tensor<T>.describe(shape))), got \(v.kindName)")
+            }
+            try flatten(v, path: path, into: &out)
+            return
+        }
+        guard let a = v.arrayValue, a.count == d else {
+            let got = v.arrayValue.map { "\($0.count) entries" } ?? v.kindName
+            throw LoomError(.shapeMismatch, path, "expected \(d) entries here (sample shape \(Tensor<T>.describe(shape))), got \(got)")
+        }
+        for (i, e) in a.enumerated() { try nested(e, dims.dropFirst(), shape: shape, path: "\(path)[\(i)]", into: &out) }
+    }
+
+    /// `[batch] + sampleShape` from a JSON batch (an array of samples) or a single sample; each
+    /// sample as `sample(_:shape:path:into:)` takes it.
     public static func batch<T: LoomFloat>(_ v: JSONValue, sampleShape: [Int], path: String, as: T.Type) throws(LoomError) -> Tensor<T> {
         let per = Tensor<T>.count(of: sampleShape)
         guard let arr = v.arrayValue else { throw LoomError(.invalidInput, path, "expected an array, got \(v.kindName)") }
@@ -32,29 +67,24 @@ public enum DataCodec {
         if arr[0].arrayValue != nil {
             // A batch when every element is one sample; else one nested sample.
             var data = [T]()
-            data.reserveCapacity(arr.count * per)
+            data.reserveCapacity(Swift.min(arr.count, Limits.maxElements / Swift.max(per, 1)) * per)
             var batchError: LoomError? = nil
             for (i, s) in arr.enumerated() {
-                let before = data.count
-                try flatten(s, path: "\(path)[\(i)]", into: &data)
-                if data.count - before != per {
-                    batchError = LoomError(.shapeMismatch, "\(path)[\(i)]", "sample has \(data.count - before) values; the network expects \(per) (shape \(Tensor<T>.describe(sampleShape)))")
+                do { try sample(s, shape: sampleShape, path: "\(path)[\(i)]", into: &data) } catch {
+                    if error.kind == .invalidInput { throw error }  // a bad number: the same in either reading
+                    batchError = error
                     break
                 }
             }
             if let e = batchError {
                 var single = [T]()
-                try flatten(v, path: path, into: &single)
-                guard single.count == per else { throw e }
+                do { try sample(v, shape: sampleShape, path: path, into: &single) } catch { throw e }
                 return Tensor(uncheckedShape: [1] + sampleShape, data: single)
             }
             return Tensor(uncheckedShape: [arr.count] + sampleShape, data: data)
         }
         var data = [T]()
-        try flatten(v, path: path, into: &data)
-        guard data.count == per else {
-            throw LoomError(.shapeMismatch, path, "a single sample needs \(per) values (shape \(Tensor<T>.describe(sampleShape))), got \(data.count); give a batch as an array of samples")
-        }
+        try sample(v, shape: sampleShape, path: path, into: &data)
         return Tensor(uncheckedShape: [1] + sampleShape, data: data)
     }
 

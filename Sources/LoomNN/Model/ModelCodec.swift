@@ -34,7 +34,9 @@ public enum ModelCodec {
             throw LoomError(.invalidModel, f.at("data"), "bad base64: \(error.message)")
         }
         let width = dt == .f32 ? 4 : 8
-        let n = Tensor<T>.count(of: shape)
+        guard let n = Limits.product(shape), n <= Limits.maxElements else {
+            throw LoomError(.invalidModel, f.at("shape"), "\(Tensor<T>.describe(shape)) has more than 2^31 elements")
+        }
         guard bytes.count == n * width else {
             throw LoomError(.invalidModel, f.at("data"), "holds \(bytes.count) bytes, shape \(Tensor<T>.describe(shape)) of \(dt.name) needs \(n * width) (truncated file?)")
         }
@@ -166,6 +168,15 @@ public enum AnyNetwork {
         }
         let (n, o) = try ModelCodec.decode(root, as: Float.self)
         return .f32(n, o)
+    }
+
+    /// The structure of an IR or saved model — every layer and shape checked, parameters as
+    /// shape-only placeholders, weights in the text not read — for describing a model without
+    /// allocating or initialising its weights (`loom inspect`). Not runnable.
+    public static func blueprint(json text: String, source: String = "") throws(LoomError) -> AnyNetwork {
+        let spec = try IRDecoder.decode(try ModelCodec.parse(text, source: source))
+        if Execution.computeType(of: spec.dtype) == .f64 { return .f64(try Network(spec, materialize: false), nil) }
+        return .f32(try Network(spec, materialize: false), nil)
     }
 
     public var spec: NetworkSpec {

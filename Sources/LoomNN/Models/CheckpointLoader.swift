@@ -4,10 +4,51 @@ import LoomCore
 /// (`LlamaConfig.huggingFaceNames`, `BertConfig.huggingFaceNames`, …): every parameter must be
 /// found with the right number of elements; values are converted once to the compute type.
 public enum CheckpointLoader {
+    /// How many blocks a checkpoint's tensor table holds: one more than the largest `N` of the
+    /// names `prefix` + `N.` + … (0 when there is none). Bounded by the file, unlike a block count
+    /// in its metadata.
+    public static func blocksPresent(_ names: [String], prefix: String) -> Int {
+        var most = 0
+        for n in names where n.hasPrefix(prefix) {
+            let digits = n.utf8.dropFirst(prefix.utf8.count).prefix(while: { $0 >= 48 && $0 <= 57 })
+            guard !digits.isEmpty, digits.count <= 9, n.utf8.dropFirst(prefix.utf8.count + digits.count).first == UInt8(ascii: ".") else { continue }
+            var v = 0
+            for d in digits { v = v * 10 + Int(d - 48) }
+            most = Swift.max(most, v + 1)
+        }
+        return most
+    }
+
+    /// Checks, before a network is built from a model's configuration, that its block count and
+    /// the shapes of its first tensors match the tensors the file really holds, so that metadata
+    /// claiming millions of blocks, or sizes unrelated to the weights, is refused at once instead
+    /// of building (and allocating for) a network the file cannot fill.
+    /// - `claimed`: the configuration's block count (`key` names it in errors);
+    /// - `expected`: (tensor names tried in order, required shape, the configuration keys that set it).
+    public static func crossCheck(blocks claimed: Int, key: String, prefixes: [String], names: [String],
+                                  expected: [(tensors: [String], shape: [Int], keys: String)],
+                                  shape: (String) -> [Int]?, source: String) throws(LoomError) {
+        let present = prefixes.map { blocksPresent(names, prefix: $0) }.max() ?? 0
+        guard claimed == present else {
+            throw LoomError(.invalidModel, source + ": " + key, "is \(claimed) but the file holds tensors for \(present) block\(present == 1 ? "" : "s")")
+        }
+        for e in expected {
+            var found: [Int]? = nil
+            for t in e.tensors where found == nil { found = shape(t) }
+            guard let have = found else {
+                throw LoomError(.invalidModel, source, "tensor \(e.tensors[0]) is missing")
+            }
+            guard have == e.shape || (e.shape.count == 1 && have.reduce(1, &*) == e.shape[0]) else {
+                throw LoomError(.invalidModel, source + ": " + e.keys, "say \(e.shape) for \(e.tensors[0]), but the file's tensor is \(have)")
+            }
+        }
+    }
+
     /// `tensor(name)` returns the tensor's shape and values (as Float) or nil when absent.
     public static func fill<T: LoomFloat>(_ net: Network<T>, names: [(String, WeightSource)], source: String,
                                           prefixes: [String] = [""],
                                           tensor: (String) throws(LoomError) -> (shape: [Int], values: [Float])?) throws(LoomError) {
+        try Limits.checkMemory(net.parameterBytes, for: "the model's weights (as \(T.dtype.name)) and their gradients", path: source, kind: .invalidModel)
         for (loomName, src) in names {
             guard let i = net.params.index(of: loomName) else {
                 throw LoomError(.invalidModel, loomName, "the network has no parameter of this name")

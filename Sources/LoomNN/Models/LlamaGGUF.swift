@@ -26,6 +26,7 @@ extension LlamaConfig {
                   ropeTheta: num("rope.freq_base", 10000), contextLength: try int("context_length", 2048),
                   tieWordEmbeddings: g.tensor(named: "output.weight") == nil, ropeLayout: .interleaved)
         try check(path: path)
+        try crossCheck(tensorNames: g.tensors.map { $0.name }, shape: { g.tensor(named: $0)?.shape }, gguf: true, source: path)
     }
 }
 

@@ -86,6 +86,30 @@ public struct LlamaConfig: Sendable, Equatable {
         }
     }
 
+    /// Checks the configuration against a checkpoint's tensor table before a network is built
+    /// (`CheckpointLoader.crossCheck`): the block count, and the shapes of the embedding and of
+    /// block 0's q, k and up projections, named as in a GGUF file (`gguf`) or a Hugging Face
+    /// checkpoint. `shape` gives a tensor's shape (nil when absent).
+    public func crossCheck(tensorNames: [String], shape: (String) -> [Int]?, gguf: Bool, source: String) throws(LoomError) {
+        guard let q = Limits.product(heads, headDim), let kv = Limits.product(kvHeads, headDim) else {
+            throw LoomError(.invalidModel, source, "heads × head size overflows (\(heads), \(kvHeads) × \(headDim))")
+        }
+        var one = self
+        one.layers = 1
+        let names = gguf ? one.ggufNames : one.huggingFaceNames
+        func tensor(_ loomName: String) -> [String] { names.filter { $0.0 == loomName }.map { $0.1.tensor } }
+        let keys = gguf ? ["vocab_size, embedding_length", "attention.head_count", "attention.head_count_kv", "feed_forward_length"]
+                        : ["vocab_size, hidden_size", "num_attention_heads, head_dim", "num_key_value_heads, head_dim", "intermediate_size"]
+        try CheckpointLoader.crossCheck(
+            blocks: layers, key: gguf ? "llama.block_count" : "num_hidden_layers", prefixes: [gguf ? "blk." : "model.layers."],
+            names: tensorNames,
+            expected: [(tensor("layers.0.weight"), [vocabSize, hiddenSize], keys[0]),
+                       (tensor("layers.1.layers.1.q_proj.weight"), [q, hiddenSize], keys[1]),
+                       (tensor("layers.1.layers.1.k_proj.weight"), [kv, hiddenSize], keys[2]),
+                       (tensor("layers.2.layers.1.up.weight"), [intermediateSize, hiddenSize], keys[3])],
+            shape: shape, source: source)
+    }
+
     /// The network; the input is `[positions]` token ids (any number of positions through a KV cache).
     public func spec(name: String = "llama", dtype: DType = .f32, positions: Int = 1) -> NetworkSpec {
         var layers: [LayerSpec] = [.embedding(vocab: vocabSize, dim: hiddenSize)]
@@ -189,6 +213,19 @@ public struct BertConfig: Sendable, Equatable {
                        ("max_position_embeddings", maxPositions)] where x < 1 {
             throw LoomError(.invalidModel, path + "." + n, "must be a positive integer, got \(x)")
         }
+    }
+
+    /// Checks the configuration against a checkpoint's tensor table before a network is built
+    /// (`CheckpointLoader.crossCheck`): the layer count and the shapes of the word and position
+    /// embeddings and of layer 0's intermediate projection, with or without the `bert.` prefix.
+    public func crossCheck(tensorNames: [String], shape: (String) -> [Int]?, source: String) throws(LoomError) {
+        func named(_ n: String) -> [String] { [n, "bert." + n] }
+        try CheckpointLoader.crossCheck(
+            blocks: layers, key: "num_hidden_layers", prefixes: ["encoder.layer.", "bert.encoder.layer."], names: tensorNames,
+            expected: [(named("embeddings.word_embeddings.weight"), [vocabSize, hiddenSize], "vocab_size, hidden_size"),
+                       (named("embeddings.position_embeddings.weight"), [maxPositions, hiddenSize], "max_position_embeddings, hidden_size"),
+                       (named("encoder.layer.0.intermediate.dense.weight"), [intermediateSize, hiddenSize], "intermediate_size, hidden_size")],
+            shape: shape, source: source)
     }
 
     public func spec(name: String = "bert", dtype: DType = .f32, positions: Int) -> NetworkSpec {

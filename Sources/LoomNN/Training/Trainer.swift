@@ -161,6 +161,7 @@ public final class Trainer<T: LoomFloat> {
                                      learningRate: spec.scheduler.lr(base: spec.optimizer.lr, step: Swift.max(0, globalStep - 1)),
                                      steps: globalStep)
             try synchronize()
+            try checkWeightsFinite(after: epoch)
             if !valIdx.isEmpty {
                 let (vl, va) = try evaluate(inputs.gather(batch: valIdx), targets.gather(batch: valIdx))
                 report.validationLoss = vl
@@ -179,6 +180,16 @@ public final class Trainer<T: LoomFloat> {
             }
         }
         return history
+    }
+
+    /// Stops a run whose weights stopped being numbers (a learning rate far too large, an
+    /// exploding loss): nothing trained that way is worth saving, so it is an error, not a result.
+    func checkWeightsFinite(after epoch: Int) throws(LoomError) {
+        let p = network.params
+        for i in 0..<p.count {
+            guard let j = p.values[i].firstNonFinite else { continue }
+            throw LoomError(.nonFinite, "training", "after epoch \(epoch + 1) parameter \(p.names[i]) holds \(p.values[i].data[j].double) at index \(j): training diverged (learning rate \(spec.optimizer.lr) too large?)")
+        }
     }
 
     /// Mean loss and accuracy (when the loss defines one) over a data set, in batches.
