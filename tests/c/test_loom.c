@@ -443,6 +443,33 @@ static void test_step(void) {
     loom_network_free(n);
 }
 
+/* Hostile input (issue 16): boundary values are statuses with messages, never a trap or an
+ * allocation that kills the host; the memory budget is the caller's to set. */
+static void test_hostile(void) {
+    loom_network *n = NULL;
+    EXPECT(loom_network_from_json("{\"format\":\"loom\",\"version\":1,\"input\":{\"shape\":[6]},\"layers\":[{\"type\":\"softmax\","
+                                  "\"variant\":\"grid\",\"rows\":9223372036854775807,\"cols\":3}]}", &n), LOOM_ERR_INVALID_NETWORK);
+    CHECK(n == NULL && strstr(loom_last_error(), "layers[0].rows") != NULL, "grid rows near 2^63: %s", loom_last_error());
+    EXPECT(loom_network_from_json("{\"format\":\"loom\",\"version\":1,\"input\":{\"shape\":[6]},\"layers\":[{\"type\":\"softmax\","
+                                  "\"variant\":\"adaptive\",\"head_size\":9223372036854775807,\"clusters\":[3]}]}", &n), LOOM_ERR_INVALID_NETWORK);
+    uint64_t saved = loom_memory_limit();
+    CHECK(saved > 0, "a memory budget is in force");
+    EXPECT(loom_set_memory_limit(0), LOOM_ERR_INVALID_ARGUMENT);
+    CHECK(loom_memory_limit() == saved, "a refused limit changes nothing");
+    EXPECT(loom_set_memory_limit(1 << 20), LOOM_OK);
+    CHECK(loom_memory_limit() == 1 << 20, "the limit reads back");
+    const char *wide = "{\"format\":\"loom\",\"version\":1,\"input\":{\"shape\":[1024]},\"layers\":[{\"type\":\"dense\",\"units\":1024}]}";
+    EXPECT(loom_network_from_json(wide, &n), LOOM_ERR_INVALID_NETWORK);
+    CHECK(strstr(loom_last_error(), "memory budget") != NULL, "budget message: %s", loom_last_error());
+    EXPECT(loom_set_memory_limit(saved), LOOM_OK);
+    EXPECT(loom_network_from_json(wide, &n), LOOM_OK);
+    loom_network_free(n);
+    /* A safetensors header that claims 2^63 - 1 bytes. */
+    uint8_t lie[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, '{', '}'};
+    n = NULL;
+    CHECK(loom_network_from_safetensors(lie, sizeof lie, &n) != LOOM_OK && n == NULL, "lying safetensors length");
+}
+
 int main(void) {
     CHECK(strlen(loom_version()) > 0, "version");
     loom_network *net = NULL;
@@ -545,6 +572,7 @@ int main(void) {
     test_tokenizer();
     test_reference_cases();
     test_step();
+    test_hostile();
     const char *gguf = getenv("LOOM_TEST_GGUF");
     if (gguf && *gguf) test_generator(gguf);
     else { checks++; failures++; fprintf(stderr, "FAIL: LOOM_TEST_GGUF is not set (scripts/test-c sets it)\n"); }
