@@ -20,7 +20,7 @@ final class BadInputTests: XCTestCase {
 
     func testMinimalBPEWorks() throws {
         let t = try Tokenizer(json: Self.minimalBPE)
-        XCTAssertEqual(t.encode("abab"), [2, 2])
+        XCTAssertEqual(try t.encode("abab"), [2, 2])
         XCTAssertEqual(try t.decode([2, 0]), "ab a")  // no decoder: tokens joined by spaces
     }
 

@@ -34,7 +34,12 @@ public func loom_tokenizer_encode(_ tok: OpaquePointer?, _ text: UnsafePointer<C
         let t = try Handles.tokenizers.get(tok)
         guard length >= 0 else { throw LoomError(.invalidArgument, "length", "is negative") }
         let s = try string(UnsafeRawPointer(text), length, "text")  // NULL is fine for length 0
-        let out = t.tokenizer.encode(s, addSpecialTokens: addSpecial != 0).map { Int32($0) }
+        var out = [Int32]()
+        for id in try t.tokenizer.encode(s, addSpecialTokens: addSpecial != 0) {
+            // Ids are checked to fit 0..<2^31 when a tokenizer is loaded; this keeps that a checked fact.
+            guard let v = Int32(exactly: id) else { throw LoomError(.invalidModel, "tokenizer", "token id \(id) does not fit 32 bits") }
+            out.append(v)
+        }
         return copyOut(out, ids, capacity, count, what: "ids")
     }
 }

@@ -78,7 +78,7 @@ public enum Limits {
         var v = Double(bytes), u = 0
         while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
         if u == 0 { return "\(bytes) B" }
-        let tenths = Int((v * 10).rounded())
+        let tenths = Int(v * 10 + 0.5)  // a truncating conversion, not rounded(): no libm in wasm
         return "\(tenths / 10).\(tenths % 10) \(units[u])"
     }
 }

@@ -1,3 +1,5 @@
+import LoomCore
+
 /// A decoder (the `decoder` field): turns the token strings of the ids back into text. Each
 /// case behaves as the library's decoder of the same name (docs/tokenizers.md).
 public indirect enum Decoder: Sendable {
@@ -22,14 +24,15 @@ public indirect enum Decoder: Sendable {
     case bpe(suffix: String)
     case sequence([Decoder])
 
-    /// The final text.
-    public func decode(_ tokens: [String]) -> String {
+    /// The final text. Throws only for a `replace` regex that exceeds its step budget (see
+    /// `Regex`).
+    public func decode(_ tokens: [String]) throws(LoomError) -> String {
         var s = ""
-        for t in decodeChain(tokens) { s += t }
+        for t in try decodeChain(tokens) { s += t }
         return s
     }
 
-    public func decodeChain(_ tokens: [String]) -> [String] {
+    public func decodeChain(_ tokens: [String]) throws(LoomError) -> [String] {
         switch self {
         case .byteLevel:
             var bytes = [UInt8]()
@@ -112,18 +115,20 @@ public indirect enum Decoder: Sendable {
             }
         case .replace(let pattern, let content):
             let rep = content.unicodeScalars.map { $0.value }
-            return tokens.map { t in
-                Decoder.string(pattern.replaceAll(in: t.unicodeScalars.map { $0.value }, with: rep))
-            }
+            var out = [String]()
+            out.reserveCapacity(tokens.count)
+            for t in tokens { out.append(Decoder.string(try pattern.replaceAll(in: t.unicodeScalars.map { $0.value }, with: rep))) }
+            return out
         case .bpe(let suffix):
+            let s = suffix.unicodeScalars.map { $0.value }
             return tokens.enumerated().map { (i, t) in
-                let rep = i == tokens.count - 1 ? "" : " "
-                return Decoder.string(TextPattern.string(suffix.unicodeScalars.map { $0.value })
-                    .replaceAll(in: t.unicodeScalars.map { $0.value }, with: rep.unicodeScalars.map { $0.value }))
+                let text = t.unicodeScalars.map { $0.value }
+                let rep: [UInt32] = i == tokens.count - 1 ? [] : [0x20]
+                return Decoder.string(TextPattern.replacing(TextPattern.literalMatches(s, in: text), in: text, with: rep))
             }
         case .sequence(let list):
             var t = tokens
-            for d in list { t = d.decodeChain(t) }
+            for d in list { t = try d.decodeChain(t) }
             return t
         }
     }
@@ -169,6 +174,7 @@ public indirect enum Decoder: Sendable {
     /// Replaces every non-overlapping occurrence of `a` (by scalars, left to right).
     static func replaceLiteral(_ s: String, _ a: String, _ b: String) -> String {
         let text = s.unicodeScalars.map { $0.value }
-        return string(TextPattern.string(a.unicodeScalars.map { $0.value }).replaceAll(in: text, with: b.unicodeScalars.map { $0.value }))
+        let ms = TextPattern.literalMatches(a.unicodeScalars.map { $0.value }, in: text)
+        return string(TextPattern.replacing(ms, in: text, with: b.unicodeScalars.map { $0.value }))
     }
 }

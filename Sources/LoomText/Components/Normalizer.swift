@@ -1,3 +1,5 @@
+import LoomCore
+
 /// A text normalizer of a Hugging Face tokenizer (the `normalizer` field of tokenizer.json).
 /// Works on Unicode scalar values; every case behaves as the `tokenizers` library's normalizer
 /// of the same name (docs/tokenizers.md).
@@ -18,7 +20,9 @@ public indirect enum Normalizer: Sendable {
     case replace(TextPattern, content: String)
     case sequence([Normalizer])
 
-    public func normalize(_ text: [UInt32]) -> [UInt32] {
+    /// The normalized text. Throws only for a `replace` regex that exceeds its step budget
+    /// (see `Regex`).
+    public func normalize(_ text: [UInt32]) throws(LoomError) -> [UInt32] {
         switch self {
         case .bert(let clean, let chinese, let strip, let lower):
             var t = text
@@ -59,10 +63,10 @@ public indirect enum Normalizer: Sendable {
             // The library prepends only to a non-empty string.
             return text.isEmpty ? text : s.unicodeScalars.map { $0.value } + text
         case .replace(let pattern, let content):
-            return pattern.replaceAll(in: text, with: content.unicodeScalars.map { $0.value })
+            return try pattern.replaceAll(in: text, with: content.unicodeScalars.map { $0.value })
         case .sequence(let list):
             var t = text
-            for n in list { t = n.normalize(t) }
+            for n in list { t = try n.normalize(t) }
             return t
         }
     }
@@ -107,25 +111,34 @@ public enum TextPattern: Sendable {
     case string([UInt32])
     case regex(Regex)
 
-    /// The matches as scalar offset ranges (an empty literal matches nothing).
-    public func matches(in text: [UInt32]) -> [Range<Int>] {
+    /// The matches as scalar offset ranges (an empty literal matches nothing). Throws only for a
+    /// regex that exceeds its step budget (see `Regex`).
+    public func matches(in text: [UInt32]) throws(LoomError) -> [Range<Int>] {
         switch self {
-        case .regex(let r): return r.matches(in: text)
-        case .string(let s):
-            guard !s.isEmpty, s.count <= text.count else { return [] }
-            var out = [Range<Int>]()
-            var i = 0
-            while i + s.count <= text.count {
-                var hit = true
-                for k in 0..<s.count where text[i + k] != s[k] { hit = false; break }
-                if hit { out.append(i..<(i + s.count)); i += s.count } else { i += 1 }
-            }
-            return out
+        case .regex(let r): return try r.matches(in: text)
+        case .string(let s): return TextPattern.literalMatches(s, in: text)
         }
     }
 
-    public func replaceAll(in text: [UInt32], with content: [UInt32]) -> [UInt32] {
-        let ms = matches(in: text)
+    public func replaceAll(in text: [UInt32], with content: [UInt32]) throws(LoomError) -> [UInt32] {
+        TextPattern.replacing(try matches(in: text), in: text, with: content)
+    }
+
+    /// The non-overlapping occurrences of `s` in `text`, left to right.
+    static func literalMatches(_ s: [UInt32], in text: [UInt32]) -> [Range<Int>] {
+        guard !s.isEmpty, s.count <= text.count else { return [] }
+        var out = [Range<Int>]()
+        var i = 0
+        while i + s.count <= text.count {
+            var hit = true
+            for k in 0..<s.count where text[i + k] != s[k] { hit = false; break }
+            if hit { out.append(i..<(i + s.count)); i += s.count } else { i += 1 }
+        }
+        return out
+    }
+
+    /// `text` with each of the (sorted, non-overlapping) ranges `ms` replaced by `content`.
+    static func replacing(_ ms: [Range<Int>], in text: [UInt32], with content: [UInt32]) -> [UInt32] {
         if ms.isEmpty { return text }
         var out = [UInt32]()
         var prev = 0

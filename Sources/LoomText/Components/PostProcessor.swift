@@ -1,3 +1,5 @@
+import LoomCore
+
 /// A post-processor (the `post_processor` field): adds the special tokens around the encoded
 /// sequence(s) when `encode` is asked to. Only ids are produced (no offsets or type ids).
 public indirect enum PostProcessor: Sendable {
@@ -17,6 +19,26 @@ public indirect enum PostProcessor: Sendable {
     /// `ByteLevel`: offsets only; the ids are unchanged.
     case byteLevel
     case sequence([PostProcessor])
+
+    /// Throws (kind `.invalidArgument`, path `path`) when a special token id is outside
+    /// `0..<Tokenizer.idLimit`.
+    func checkIds(_ path: String) throws(LoomError) {
+        func check(_ id: Int) throws(LoomError) {
+            guard id >= 0 && id < Tokenizer.idLimit else {
+                throw LoomError(.invalidArgument, path, "special token id \(id) is outside 0..<\(Tokenizer.idLimit)")
+            }
+        }
+        switch self {
+        case .template(let single, let pair):
+            for piece in single + pair { if case .special(let ids) = piece { for id in ids { try check(id) } } }
+        case .bert(let sep, let cls), .roberta(let sep, let cls):
+            try check(sep)
+            try check(cls)
+        case .byteLevel: break
+        case .sequence(let list):
+            for p in list { try p.checkIds(path) }
+        }
+    }
 
     /// The ids of sequence `a` (and the pair's `b`) with the special tokens added.
     public func process(_ a: [Int], _ b: [Int]?) -> [Int] {

@@ -1,3 +1,5 @@
+import LoomCore
+
 /// What happens to the delimiters a pre-tokenizer finds (the library's `SplitDelimiterBehavior`).
 public enum SplitBehavior: String, Sendable {
     case removed = "Removed"
@@ -48,20 +50,22 @@ public indirect enum PreTokenizer: Sendable {
 
     /// The GPT-2 pattern `ByteLevel(use_regex: true)` implies.
     public static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
-    static let gpt2Regex: Regex = try! Regex(gpt2Pattern)
+    static let gpt2Regex: Regex = try! Regex(gpt2Pattern, place: "ByteLevel (GPT-2 pattern)")
 
-    public func preTokenize(_ pieces: [TextPiece]) -> [TextPiece] {
+    /// The pieces split into words. Throws only for a `split` regex that exceeds its step budget
+    /// (see `Regex`).
+    public func preTokenize(_ pieces: [TextPiece]) throws(LoomError) -> [TextPiece] {
         switch self {
         case .sequence(let list):
             var p = pieces
-            for t in list { p = t.preTokenize(p) }
+            for t in list { p = try t.preTokenize(p) }
             return p
         case .byteLevel(let addPrefixSpace, let useRegex):
             var out = [TextPiece]()
             for piece in pieces {
                 var p = piece
                 if addPrefixSpace && p.scalars.first != 0x20 { p.scalars.insert(0x20, at: 0) }
-                let subs = useRegex ? PreTokenizer.split(p, PreTokenizer.gpt2Regex.matches(in: p.scalars), .isolated) : [p]
+                let subs = useRegex ? PreTokenizer.split(p, try PreTokenizer.gpt2Regex.matches(in: p.scalars), .isolated) : [p]
                 for s in subs where !s.scalars.isEmpty {
                     out.append(TextPiece(ByteLevelAlphabet.encode(s.scalars), atStart: s.atStart))
                 }
@@ -69,16 +73,16 @@ public indirect enum PreTokenizer: Sendable {
             return out
         default:
             var out = [TextPiece]()
-            for piece in pieces { splitOne(piece, into: &out) }
+            for piece in pieces { try splitOne(piece, into: &out) }
             return out
         }
     }
 
-    func splitOne(_ p: TextPiece, into out: inout [TextPiece]) {
+    func splitOne(_ p: TextPiece, into out: inout [TextPiece]) throws(LoomError) {
         func add(_ list: [TextPiece]) { for s in list where !s.scalars.isEmpty { out.append(s) } }
         switch self {
         case .split(let pattern, let behavior, let invert):
-            let ms = pattern.matches(in: p.scalars)
+            let ms = try pattern.matches(in: p.scalars)
             add(PreTokenizer.split(p, ms, behavior, invert: invert))
         case .whitespace:
             let ms = PreTokenizer.runs(p.scalars) { c in
@@ -115,7 +119,7 @@ public indirect enum PreTokenizer: Sendable {
         case .charDelimiterSplit(let d):
             add(PreTokenizer.split(p, PreTokenizer.charMatches(p.scalars) { $0 == d }, .removed))
         case .byteLevel, .sequence:
-            add(preTokenize([p]))
+            add(try preTokenize([p]))
         }
     }
 

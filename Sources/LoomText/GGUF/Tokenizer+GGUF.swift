@@ -40,7 +40,7 @@ extension Tokenizer {
     public static func ggufPreTokenizer(_ name: String?) -> PreTokenizer? {
         let byteLevel = PreTokenizer.byteLevel(addPrefixSpace: false, useRegex: true)
         func split(_ pattern: String) -> PreTokenizer {
-            .sequence([.split(.regex(try! Regex(pattern)), behavior: .isolated, invert: false),
+            .sequence([.split(.regex(try! Regex(pattern, place: "tokenizer.ggml.pre")), behavior: .isolated, invert: false),
                        .byteLevel(addPrefixSpace: false, useRegex: false)])
         }
         switch name {
@@ -73,8 +73,18 @@ extension Tokenizer {
                 throw LoomError(.invalidModel, key, "id \(id) is out of range (\(v.tokens.count) tokens)")
             }
         }
+        guard v.tokens.count < Tokenizer.idLimit else {
+            throw LoomError(.invalidModel, "tokenizer.ggml.tokens", "has \(v.tokens.count) tokens; ids must be below \(Tokenizer.idLimit)")
+        }
         var table = TokenTable()
-        for (i, t) in v.tokens.enumerated() { table.insert(t, id: i) }
+        var bytes = 0
+        for (i, t) in v.tokens.enumerated() {
+            bytes += t.utf8.count
+            guard bytes < TokenTable.maxBytes else {
+                throw LoomError(.invalidModel, "tokenizer.ggml.tokens", "the tokens' texts are too long in all (over \(TokenTable.maxBytes) bytes)")
+            }
+            table.insert(t, id: i)
+        }
         var merges = [(String, String)]()
         merges.reserveCapacity(v.merges.count)
         for (i, m) in v.merges.enumerated() {
@@ -97,7 +107,7 @@ extension Tokenizer {
         if v.addBosToken, let b = v.bosTokenId { pair.append(.special([b])) }
         pair.append(.sequence(isB: true))
         if v.addEosToken, let e = v.eosTokenId { pair.append(.special([e])) }
-        self.init(model: .bpe(bpe), normalizer: nil, preTokenizer: pre,
+        try self.init(model: .bpe(bpe), normalizer: nil, preTokenizer: pre,
                   postProcessor: .template(single: single, pair: pair), decoder: .byteLevel, addedTokens: added)
         bosTokenId = v.bosTokenId
         eosTokenId = v.eosTokenId

@@ -40,6 +40,9 @@ public struct BPEModel: Sendable {
         self.ignoreMerges = ignoreMerges
         prefixScalars = continuingSubwordPrefix.map { $0.unicodeScalars.map { $0.value } } ?? []
         suffixScalars = endOfWordSuffix.map { $0.unicodeScalars.map { $0.value } } ?? []
+        guard merges.count < Int(Int32.max) else {
+            throw LoomError(.invalidModel, "\(path).merges", "has \(merges.count) merges, more than \(Int32.max - 1)")
+        }
         var table = [UInt64: (rank: Int32, id: Int32)]()
         table.reserveCapacity(merges.count)
         let prefixLength = continuingSubwordPrefix?.utf8.count ?? 0
@@ -60,6 +63,8 @@ public struct BPEModel: Sendable {
             guard let im = vocab.lookup(utf8: merged) else {
                 throw LoomError(.invalidModel, "\(path).merges[\(rank)]", "the merged token \"\(String(decoding: merged, as: UTF8.self))\" is not in the vocabulary")
             }
+            // Ids from the table are in 0..<Tokenizer.idLimit and ranks below merges.count (checked
+            // above), so these conversions are exact.
             let key = UInt64(UInt32(ia)) << 32 | UInt64(UInt32(ib))
             if table[key] == nil { table[key] = (Int32(rank), Int32(im)) }
         }
@@ -127,49 +132,50 @@ public struct BPEModel: Sendable {
         for s in symbols { out.append(Int(s)) }
     }
 
-    /// Applies merges lowest rank first (leftmost on ties) until none applies.
+    /// Applies merges lowest rank first (leftmost on ties) until none applies. Positions are
+    /// `Int` (a word may have any number of symbols).
     func mergeAll(_ symbols: inout [Int32]) {
         let n = symbols.count
         if n < 2 { return }
         if n <= 12 { mergeShort(&symbols); return }
-        var prev = [Int32](repeating: -1, count: n)
-        var next = [Int32](repeating: -1, count: n)
+        var prev = [Int](repeating: -1, count: n)
+        var next = [Int](repeating: -1, count: n)
         var alive = [Bool](repeating: true, count: n)
-        for i in 0..<n { prev[i] = Int32(i - 1); next[i] = i + 1 < n ? Int32(i + 1) : -1 }
+        for i in 0..<n { prev[i] = i - 1; next[i] = i + 1 < n ? i + 1 : -1 }
         var heap = MergeHeap()
         for i in 0..<(n - 1) {
             if let m = merges[UInt64(UInt32(bitPattern: symbols[i])) << 32 | UInt64(UInt32(bitPattern: symbols[i + 1]))] {
-                heap.push(MergeHeap.Entry(rank: m.rank, pos: Int32(i), id: m.id))
+                heap.push(MergeHeap.Entry(rank: m.rank, pos: i, id: m.id))
             }
         }
         while let top = heap.pop() {
-            let p = Int(top.pos)
+            let p = top.pos
             guard alive[p], next[p] >= 0 else { continue }
-            let q = Int(next[p])
+            let q = next[p]
             // The pair may have changed since this entry was queued.
             guard let m = merges[UInt64(UInt32(bitPattern: symbols[p])) << 32 | UInt64(UInt32(bitPattern: symbols[q]))],
                   m.id == top.id else { continue }
             symbols[p] = m.id
             alive[q] = false
             next[p] = next[q]
-            if next[q] >= 0 { prev[Int(next[q])] = Int32(p) }
+            if next[q] >= 0 { prev[next[q]] = p }
             if prev[p] >= 0 {
-                let l = Int(prev[p])
+                let l = prev[p]
                 if let m2 = merges[UInt64(UInt32(bitPattern: symbols[l])) << 32 | UInt64(UInt32(bitPattern: symbols[p]))] {
-                    heap.push(MergeHeap.Entry(rank: m2.rank, pos: Int32(l), id: m2.id))
+                    heap.push(MergeHeap.Entry(rank: m2.rank, pos: l, id: m2.id))
                 }
             }
             if next[p] >= 0 {
-                let r = Int(next[p])
+                let r = next[p]
                 if let m2 = merges[UInt64(UInt32(bitPattern: symbols[p])) << 32 | UInt64(UInt32(bitPattern: symbols[r]))] {
-                    heap.push(MergeHeap.Entry(rank: m2.rank, pos: Int32(p), id: m2.id))
+                    heap.push(MergeHeap.Entry(rank: m2.rank, pos: p, id: m2.id))
                 }
             }
         }
         var out = [Int32]()
         out.reserveCapacity(n)
         var i = 0
-        while i >= 0 && i < n { out.append(symbols[i]); i = Int(next[i]) }
+        while i >= 0 && i < n { out.append(symbols[i]); i = next[i] }
         symbols = out
     }
 }
@@ -219,7 +225,7 @@ extension BPEModel {
 
 /// A binary min-heap of merge candidates ordered by (rank, position).
 struct MergeHeap {
-    struct Entry { var rank: Int32; var pos: Int32; var id: Int32 }
+    struct Entry { var rank: Int32; var pos: Int; var id: Int32 }
     var items: [Entry] = []
 
     @inline(__always) static func less(_ a: Entry, _ b: Entry) -> Bool {

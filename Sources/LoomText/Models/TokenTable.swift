@@ -15,6 +15,9 @@ public struct TokenTable: Sendable {
 
     public init() {}
 
+    /// The most UTF-8 bytes all the texts may hold together (offsets are 32-bit); loaders check it.
+    public static let maxBytes = Int(Int32.max)
+
     public var count: Int { entryIds.count }
     /// One more than the largest id.
     public var idLimit: Int { tokens.count }
@@ -24,9 +27,12 @@ public struct TokenTable: Sendable {
     }
 
     /// Adds `text` with `id`; returns false if the text is already present (it keeps its first
-    /// id; `token(id)` still gives the text).
+    /// id; `token(id)` still gives the text). Requires `0 <= id < Tokenizer.idLimit` and the texts
+    /// to stay within `maxBytes` in all: loaders of files check both first.
     @discardableResult
     public mutating func insert(_ text: String, id: Int) -> Bool {
+        precondition(id >= 0 && id < Tokenizer.idLimit, "token id out of range")
+        precondition(text.utf8.count < TokenTable.maxBytes - arena.count, "token texts too long in all")
         if id >= tokens.count { tokens.append(contentsOf: [String?](repeating: nil, count: id + 1 - tokens.count)) }
         if tokens[id] == nil { tokens[id] = text }
         if lookup(utf8: Array(text.utf8)) != nil { return false }

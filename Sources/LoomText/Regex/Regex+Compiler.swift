@@ -9,7 +9,7 @@ import LoomCore
 /// | split | first choice pc | second choice pc | | |
 /// | jump | target pc | | | |
 /// | repeatSet | set index | min | max (-1 = unbounded) | 0 greedy, 1 lazy, 2 possessive |
-/// | look | sub-program pc | 1 = behind | 1 = negative | |
+/// | look | sub-program pc | 1 = behind | 1 = negative | behind: the body's longest match (-1 = unbounded) |
 /// | atomic | sub-program pc | | | |
 /// | anchor | RegexAnchor raw value | | | |
 /// | savePos / checkProgress | register | | | |
@@ -86,7 +86,10 @@ struct RegexCompiler {
         case .anchor(let a): try append(RegexInst(op: .anchor, a: Int32(a.rawValue)))
         case .lookaround(let inner, let behind, let negative):
             pending.append((inner, insts.count))
-            try append(RegexInst(op: .look, b: behind ? 1 : 0, c: negative ? 1 : 0))
+            // A look-behind only tries the start positions its body can reach (same result,
+            // linear instead of quadratic time).
+            let longest = behind ? RegexCompiler.maxLength(inner) ?? -1 : -1
+            try append(RegexInst(op: .look, b: behind ? 1 : 0, c: negative ? 1 : 0, d: Int32(longest)))
         case .atomic(let inner):
             pending.append((inner, insts.count))
             try append(RegexInst(op: .atomic))
@@ -149,6 +152,36 @@ struct RegexCompiler {
                 insts[s].a = greedy ? bodyStart : end
                 insts[s].b = greedy ? end : bodyStart
             }
+        }
+    }
+
+    /// The most scalars a match of `node` can span; nil when unbounded (or beyond 2^24).
+    static func maxLength(_ node: RegexNode) -> Int? {
+        let cap = 1 << 24
+        switch node {
+        case .empty, .anchor, .lookaround: return 0
+        case .char, .set: return 1
+        case .atomic(let b): return maxLength(b)
+        case .concat(let items):
+            var total = 0
+            for n in items {
+                guard let m = maxLength(n) else { return nil }
+                total += m
+                if total > cap { return nil }
+            }
+            return total
+        case .alternation(let bs):
+            var most = 0
+            for b in bs {
+                guard let m = maxLength(b) else { return nil }
+                most = max(most, m)
+            }
+            return most
+        case .repetition(let b, _, let hi, _, _):
+            guard let m = maxLength(b) else { return nil }
+            if m == 0 { return 0 }
+            if hi < 0 || hi > cap / m { return nil }
+            return m * hi
         }
     }
 

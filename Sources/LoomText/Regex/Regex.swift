@@ -12,12 +12,51 @@ import LoomCore
 /// with a `LoomError` naming it.
 ///
 /// Matching works on Unicode scalars; offsets are scalar indices.
+///
+/// **Step budget.** A backtracking matcher can take exponential time on a hostile pattern:
+/// `(a+)+$`, `(\w+\s?)*$` or `(.*a){25}` on 33 `a`s and a `!` would run for minutes to hours. So
+/// every call of `matches(in:)` / `firstMatch(in:)` (one application of the pattern to one text:
+/// the `Split` pre-tokenizer and `Replace` normalizer make one per piece of text) on a text of n
+/// scalars may take at most `stepBudget(length: n)` = `stepBudgetFloor + stepBudgetPerScalar ·
+/// (n + 1)` steps, one million plus one thousand per scalar. A step is one instruction of the
+/// matcher or one scalar scanned by a single-character loop, and all the work of the call counts
+/// (every start position, backtrack and look-around), so a call's time is linear in n whatever
+/// the pattern (at most ~1 s for 100k scalars in an optimized build, milliseconds for the floor).
+/// Past the budget the call throws a `LoomError` of kind `.invalidModel` whose path is `place`,
+/// the field the pattern came from (`pre_tokenizer.pattern.Regex`), saying the pattern needs too
+/// many backtracking steps on this input. The count depends only on the pattern and the text,
+/// never on time, so the outcome is deterministic.
+///
+/// The patterns of real tokenizers (GPT-2, Llama 3, Qwen 2, BERT-style splits) take at most ~35
+/// steps per scalar on the tokenizer corpus and on 100k-scalar runs of letters, digits, spaces,
+/// newlines or punctuation (each scalar is looked at by a bounded number of alternatives from a
+/// bounded number of start positions; a look-behind only tries the start positions its body can
+/// reach), so the thousand allowed leave a margin of ~30×. What the budget refuses is a pattern
+/// whose work grows faster than the text (nested or adjacent quantifiers over the same characters,
+/// or a search that rescans the rest of a long text from every start position), on the inputs
+/// where that cost explodes.
 public struct Regex: Sendable {
     public let pattern: String
+    /// Where the pattern comes from, for errors at match time (`pre_tokenizer.pattern.Regex`);
+    /// "regex" when not given.
+    public let place: String
     let program: RegexProgram
 
-    public init(_ pattern: String) throws(LoomError) {
+    /// Steps one matching call may take whatever the text's length (see the type's comment).
+    public static let stepBudgetFloor: Int64 = 1_000_000
+    /// Steps one matching call may take per scalar of the text (see the type's comment).
+    public static let stepBudgetPerScalar: Int64 = 1_000
+    /// Texts must be shorter than this (offsets are kept as 32-bit integers).
+    public static let maxTextLength = Int(Int32.max)
+
+    /// The steps one matching call on a text of `length` scalars may take.
+    public static func stepBudget(length: Int) -> Int64 {
+        stepBudgetFloor + stepBudgetPerScalar * (Int64(length) + 1)
+    }
+
+    public init(_ pattern: String, place: String = "regex") throws(LoomError) {
         self.pattern = pattern
+        self.place = place
         var parser = RegexParser(pattern)
         let root = try parser.parse()
         let (insts, sets, registers) = try RegexCompiler.compile(root)
@@ -27,9 +66,10 @@ public struct Regex: Sendable {
     /// The non-overlapping matches in `text`, left to right, as scalar offset ranges. After an
     /// empty match the search resumes one scalar further, and an empty match right where the
     /// previous match ended is skipped (Oniguruma's iteration, as the `onig` crate does it).
-    public func matches(in text: [UInt32]) -> [Range<Int>] {
+    /// Throws when the matching exceeds the step budget (see the type's comment).
+    public func matches(in text: [UInt32]) throws(LoomError) -> [Range<Int>] {
+        var m = try matcher(text)
         var out = [Range<Int>]()
-        var m = RegexMatcher(program: program, count: text.count)
         text.withUnsafeBufferPointer { t in
             var start = 0
             var lastEnd = -1
@@ -44,18 +84,19 @@ public struct Regex: Sendable {
                 start = r.upperBound
             }
         }
+        if m.exhausted { throw budgetExceeded(text.count, m.stepLimit) }
         return out
     }
 
     /// The matches in `string` as scalar offset ranges.
-    public func matches(in string: String) -> [Range<Int>] {
-        matches(in: string.unicodeScalars.map { $0.value })
+    public func matches(in string: String) throws(LoomError) -> [Range<Int>] {
+        try matches(in: string.unicodeScalars.map { $0.value })
     }
 
     /// The matched substrings of `string` (convenience for tests and tools).
-    public func matchedStrings(in string: String) -> [String] {
+    public func matchedStrings(in string: String) throws(LoomError) -> [String] {
         let scalars = Array(string.unicodeScalars)
-        return matches(in: scalars.map { $0.value }).map { r in
+        return try matches(in: scalars.map { $0.value }).map { r in
             var s = String.UnicodeScalarView()
             s.append(contentsOf: scalars[r])
             return String(s)
@@ -63,9 +104,22 @@ public struct Regex: Sendable {
     }
 
     /// The first match starting at or after `from`.
-    public func firstMatch(in text: [UInt32], from: Int = 0) -> Range<Int>? {
-        var m = RegexMatcher(program: program, count: text.count)
-        return text.withUnsafeBufferPointer { m.search($0, from: from) }
+    public func firstMatch(in text: [UInt32], from: Int = 0) throws(LoomError) -> Range<Int>? {
+        var m = try matcher(text)
+        let r = text.withUnsafeBufferPointer { m.search($0, from: from) }
+        if m.exhausted { throw budgetExceeded(text.count, m.stepLimit) }
+        return r
+    }
+
+    private func matcher(_ text: [UInt32]) throws(LoomError) -> RegexMatcher {
+        guard text.count < Regex.maxTextLength else {
+            throw LoomError(.invalidInput, place, "the text has \(text.count) characters, more than a pattern can be matched against (\(Regex.maxTextLength - 1))")
+        }
+        return RegexMatcher(program: program, count: text.count, stepLimit: Regex.stepBudget(length: text.count))
+    }
+
+    private func budgetExceeded(_ length: Int, _ limit: Int64) -> LoomError {
+        LoomError(.invalidModel, place, "the pattern /\(pattern)/ needs more than \(limit) backtracking steps on this input of \(length) characters (the budget is \(Regex.stepBudgetFloor) + \(Regex.stepBudgetPerScalar) per character): it backtracks catastrophically (nested or adjacent quantifiers over the same characters); rewrite it, e.g. with possessive quantifiers or atomic groups")
     }
 }
 
@@ -91,29 +145,39 @@ struct RegexBacktrack {
     var extra: Int32
 }
 
+/// The backtracking machine for one matching call. `steps` counts its work against `stepLimit`
+/// over the whole call (every start position, backtrack and look-around); once the limit is
+/// passed it sets `exhausted` and every `run` unwinds with nil (the caller then throws).
 struct RegexMatcher {
     let program: RegexProgram
     var stack: [RegexBacktrack] = []
     var registers: [Int32]
+    var steps: Int64 = 0
+    let stepLimit: Int64
+    private(set) var exhausted = false
 
-    init(program: RegexProgram, count: Int) {
+    init(program: RegexProgram, count: Int, stepLimit: Int64) {
         self.program = program
+        self.stepLimit = stepLimit
         registers = [Int32](repeating: -1, count: max(program.registers, 1))
         stack.reserveCapacity(64)
     }
 
+    /// The first match starting at or after `from`; nil when there is none or the step budget
+    /// ran out (`exhausted`).
     mutating func search(_ text: UnsafeBufferPointer<UInt32>, from: Int) -> Range<Int>? {
         var s = from
         while s <= text.count {
             if let e = run(text, pc: 0, pos: s, mustEndAt: -1) { return s..<e }
+            if exhausted { return nil }
             s += 1
         }
         return nil
     }
 
     /// Runs the program from `pc` at `pos`; the end position of the first successful path
-    /// (alternatives in priority order), or nil. `mustEndAt` ≥ 0 makes `match` succeed only there
-    /// (look-behind).
+    /// (alternatives in priority order), or nil (also when the step budget runs out, which sets
+    /// `exhausted`). `mustEndAt` ≥ 0 makes `match` succeed only there (look-behind).
     mutating func run(_ text: UnsafeBufferPointer<UInt32>, pc startPc: Int, pos startPos: Int, mustEndAt: Int) -> Int? {
         let base = stack.count
         defer { stack.removeSubrange(base...) }
@@ -124,6 +188,8 @@ struct RegexMatcher {
         return program.insts.withUnsafeBufferPointer { insts -> Int? in
           program.sets.withUnsafeBufferPointer { sets -> Int? in
             while true {
+                steps += 1
+                if steps > stepLimit { exhausted = true; return nil }
                 let inst = insts[pc]
                 var ok = true
                 switch inst.op {
@@ -145,6 +211,7 @@ struct RegexMatcher {
                         // Lazy: the minimum first, one more on each backtrack.
                         var k = 0
                         while k < lo, pos + k < n, set.contains(text[pos + k]) { k += 1 }
+                        steps += Int64(k)
                         if k < lo { ok = false; break }
                         pos += k
                         if k < hi { stack.append(RegexBacktrack(kind: .takeMore, pc: Int32(pc), pos: Int32(pos), extra: Int32(k))) }
@@ -152,6 +219,7 @@ struct RegexMatcher {
                     } else {
                         var k = 0
                         while k < hi, pos + k < n, set.contains(text[pos + k]) { k += 1 }
+                        steps += Int64(k)
                         if k < lo { ok = false; break }
                         if inst.d == 0 && k > lo {
                             stack.append(RegexBacktrack(kind: .giveBack, pc: Int32(pc + 1), pos: Int32(pos + k), extra: Int32(pos + lo)))
@@ -165,15 +233,23 @@ struct RegexMatcher {
                     if inst.b == 0 {
                         found = run(text, pc: sub, pos: pos, mustEndAt: -1) != nil
                     } else {
+                        // A match of the body ending at pos starts at most `d` scalars earlier
+                        // (d < 0: no bound).
+                        let lowest = inst.d < 0 ? 0 : max(0, pos - Int(inst.d))
                         var s = pos
-                        while s >= 0 {
+                        while s >= lowest {
                             if run(text, pc: sub, pos: s, mustEndAt: pos) != nil { found = true; break }
+                            if exhausted { return nil }
                             s -= 1
                         }
                     }
+                    if exhausted { return nil }
                     if found == (inst.c == 0) { pc += 1 } else { ok = false }
                 case .atomic:
-                    if let e = run(text, pc: Int(inst.a), pos: pos, mustEndAt: -1) { pos = e; pc += 1 } else { ok = false }
+                    if let e = run(text, pc: Int(inst.a), pos: pos, mustEndAt: -1) { pos = e; pc += 1 } else {
+                        if exhausted { return nil }
+                        ok = false
+                    }
                 case .anchor:
                     if anchorHolds(RegexAnchor(rawValue: UInt8(inst.a))!, text, pos) { pc += 1 } else { ok = false }
                 case .savePos:

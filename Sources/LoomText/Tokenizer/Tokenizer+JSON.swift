@@ -3,6 +3,13 @@ import LoomCore
 /// Reading a Hugging Face tokenizer.json. Every problem is a `LoomError` whose path names the
 /// JSON field (`model.merges[12]`, `pre_tokenizer.pretokenizers[1].type`); an unsupported
 /// component type is named in the message.
+///
+/// Every token id in the file (vocabulary values, `added_tokens[i].id`, the post-processor's
+/// special token ids, `unk_id`) must be an integer in `0..<Tokenizer.idLimit` (below 2^31 − 1).
+/// Vocabulary ids must also stay within a million of the vocabulary's size (a far larger id
+/// would make the id table huge); added tokens and post-processor ids may lie beyond the
+/// vocabulary, as the library allows. Each regex remembers its field (`pre_tokenizer.pattern.Regex`),
+/// the path of the error when it exceeds its step budget at encode time.
 extension Tokenizer {
     /// Parses tokenizer.json text. `source` (a file name) prefixes error paths of invalid JSON.
     public init(json text: String, source: String = "tokenizer.json") throws(LoomError) {
@@ -34,9 +41,9 @@ extension Tokenizer {
             guard let a = list.arrayValue else { throw LoomError(.invalidModel, "added_tokens", "expected an array, got \(list.kindName)") }
             for (i, t) in a.enumerated() { added.append(try TokenizerJSON.addedToken(t, "added_tokens[\(i)]")) }
         }
-        self.init(model: model, normalizer: normalizer, preTokenizer: pre, postProcessor: post, decoder: dec, addedTokens: added)
+        try self.init(model: model, normalizer: normalizer, preTokenizer: pre, postProcessor: post, decoder: dec, addedTokens: added)
         if let t = TokenizerJSON.optional(r["truncation"]), let o = t.objectValue, let m = TokenizerJSON.optional(o["max_length"]) {
-            truncationMaxLength = try TokenizerJSON.int(m, "truncation.max_length")
+            truncationMaxLength = try TokenizerJSON.int(m, "truncation.max_length", min: 1)
         }
     }
 }
@@ -89,6 +96,14 @@ enum TokenizerJSON {
         return i
     }
 
+    /// A token id: an integer in `0..<Tokenizer.idLimit`.
+    static func tokenId(_ v: JSONValue, _ path: String) throws(LoomError) -> Int {
+        if let n = v.numberValue, let big = n.int64, big >= Int64(Tokenizer.idLimit) {
+            throw LoomError(.invalidModel, path, "token id \(big) is too large (ids must be below \(Tokenizer.idLimit))")
+        }
+        return try int(v, path)
+    }
+
     static func int(_ o: JSONObject, _ key: String, _ path: String, _ def: Int) throws(LoomError) -> Int {
         guard let v = optional(o[key]) else { return def }
         return try int(v, at(path, key))
@@ -120,7 +135,7 @@ enum TokenizerJSON {
         }
         if let s = optional(p["Regex"]) {
             guard let t = s.stringValue else { throw LoomError(.invalidModel, at(path, "pattern.Regex"), "expected a string") }
-            do { return .regex(try Regex(t)) } catch {
+            do { return .regex(try Regex(t, place: at(path, "pattern.Regex"))) } catch {
                 throw LoomError(.invalidModel, at(path, "pattern.Regex"), error.message)
             }
         }
@@ -143,11 +158,20 @@ enum TokenizerJSON {
     static func vocab(_ o: JSONObject, _ path: String) throws(LoomError) -> TokenTable {
         let v = try object(try required(o, "vocab", path), at(path, "vocab"))
         var t = TokenTable()
+        var bytes = 0
         for (k, idV) in v.members {
-            let id = try int(idV, at(path, "vocab") + "[\"\(k)\"]")
+            let p = at(path, "vocab") + "[\"\(k)\"]"
+            let id = try int(idV, p)
             // Ids are dense in practice; a far larger one would make the id table huge.
             guard id < v.count + 1_000_000 else {
-                throw LoomError(.invalidModel, at(path, "vocab") + "[\"\(k)\"]", "id \(id) is far beyond the vocabulary size \(v.count)")
+                throw LoomError(.invalidModel, p, "id \(id) is far beyond the vocabulary size \(v.count)")
+            }
+            guard id < Tokenizer.idLimit else {
+                throw LoomError(.invalidModel, p, "token id \(id) is too large (ids must be below \(Tokenizer.idLimit))")
+            }
+            bytes += k.utf8.count
+            guard bytes < TokenTable.maxBytes else {
+                throw LoomError(.invalidModel, at(path, "vocab"), "the tokens' texts are too long in all (over \(TokenTable.maxBytes) bytes)")
             }
             t.insert(k, id: id)
         }
@@ -200,7 +224,12 @@ enum TokenizerJSON {
             return .wordLevel(WordLevelModel(vocab: try vocab(o, path), unknownToken: try string(o, "unk_token", path, "[UNK]")))
         case "Unigram":
             var pieces = [(String, Double)]()
-            for (i, item) in try array(o, "vocab", path).enumerated() {
+            let list = try array(o, "vocab", path)
+            guard list.count < Tokenizer.idLimit else {
+                throw LoomError(.invalidModel, at(path, "vocab"), "has \(list.count) pieces; ids must be below \(Tokenizer.idLimit)")
+            }
+            var bytes = 0
+            for (i, item) in list.enumerated() {
                 let p = at(path, "vocab") + "[\(i)]"
                 guard let pair = item.arrayValue, pair.count == 2, let piece = pair[0].stringValue else {
                     throw LoomError(.invalidModel, p, "expected [piece, score]")
@@ -208,11 +237,15 @@ enum TokenizerJSON {
                 guard let score = pair[1].numberValue?.double, score.isFinite else {
                     throw LoomError(.invalidModel, p + "[1]", "expected a finite number")
                 }
+                bytes += piece.utf8.count
+                guard bytes < TokenTable.maxBytes else {
+                    throw LoomError(.invalidModel, at(path, "vocab"), "the pieces' texts are too long in all (over \(TokenTable.maxBytes) bytes)")
+                }
                 pieces.append((piece, score))
             }
             var unk: Int? = nil
             if let u = optional(o["unk_id"]) {
-                let id = try int(u, at(path, "unk_id"))
+                let id = try tokenId(u, at(path, "unk_id"))
                 guard id < pieces.count else { throw LoomError(.invalidModel, at(path, "unk_id"), "\(id) is not an index of the vocabulary (\(pieces.count) pieces)") }
                 unk = id
             }
@@ -227,7 +260,7 @@ enum TokenizerJSON {
         guard let idV = optional(o["id"]) else { throw LoomError(.invalidModel, at(path, "id"), "is required") }
         let special = try bool(o, "special", path, false)
         return AddedToken(
-            id: try int(idV, at(path, "id")), content: try string(o, "content", path), special: special,
+            id: try tokenId(idV, at(path, "id")), content: try string(o, "content", path), special: special,
             singleWord: try bool(o, "single_word", path, false), lstrip: try bool(o, "lstrip", path, false),
             rstrip: try bool(o, "rstrip", path, false), normalized: try bool(o, "normalized", path, !special))
     }
@@ -310,7 +343,7 @@ enum TokenizerJSON {
     static func tokenAndId(_ o: JSONObject, _ key: String, _ path: String) throws(LoomError) -> Int {
         let a = try array(o, key, path)
         guard a.count == 2, a[0].stringValue != nil else { throw LoomError(.invalidModel, at(path, key), "expected [token, id]") }
-        return try int(a[1], at(path, key) + "[1]")
+        return try tokenId(a[1], at(path, key) + "[1]")
     }
 
     static func template(_ v: JSONValue, _ path: String, _ specials: [String: [Int]]) throws(LoomError) -> [PostProcessor.TemplatePiece] {
@@ -350,7 +383,7 @@ enum TokenizerJSON {
                     let p = at(path, "special_tokens") + ".\(k)"
                     let to = try object(tv, p)
                     var ids = [Int]()
-                    for (i, x) in try array(to, "ids", p).enumerated() { ids.append(try int(x, p + ".ids[\(i)]")) }
+                    for (i, x) in try array(to, "ids", p).enumerated() { ids.append(try tokenId(x, p + ".ids[\(i)]")) }
                     specials[k] = ids
                 }
             }

@@ -36,11 +36,24 @@ public struct AddedToken: Sendable, Equatable {
 ///
 /// `decode` maps ids to token texts (optionally skipping special added tokens) and runs the
 /// decoder. Unlike the library, an id out of range is an error, not silently skipped.
+///
+/// Every token id is in `0..<Tokenizer.idLimit` (0 ... 2^31 − 2): the loaders refuse a file with
+/// another id (vocabulary, added token, post-processor, unknown token, GGUF BOS/EOS), naming the
+/// field, so ids and the vocabulary size convert to `Int32` without trapping. Added tokens and
+/// post-processor special tokens may have ids beyond the model's vocabulary, as in the library.
+///
+/// `encode` (and anything else that runs a regex of the file: the normalizer on the added
+/// tokens, the decoder) throws a `LoomError` naming the pattern's field when a regex exceeds its
+/// step budget on the text (catastrophic backtracking; see `Regex`).
 public struct Tokenizer: Sendable {
+    /// Token ids are below this (2^31 − 1), so every id and the vocabulary size are `Int32`s.
+    public static let idLimit = Int(Int32.max)
+
     public var model: TokenizerModel
-    /// Changing it re-normalizes the added tokens with `normalized: true`.
-    public var normalizer: Normalizer? { didSet { setAddedTokens(addedTokens) } }
+    /// Set it with `setNormalizer`, which re-normalizes the added tokens with `normalized: true`.
+    public private(set) var normalizer: Normalizer?
     public var preTokenizer: PreTokenizer?
+    /// Its special token ids must be in `0..<idLimit` (`init` checks them).
     public var postProcessor: PostProcessor?
     public var decoder: Decoder?
     /// Beginning/end-of-sequence ids where the source says them (GGUF); nil otherwise.
@@ -60,18 +73,32 @@ public struct Tokenizer: Sendable {
     private var rawMatcher = AddedTokenMatcher()
     private var normalizedMatcher = AddedTokenMatcher()
 
+    /// Throws (kind `.invalidArgument`) for an added token or post-processor id outside
+    /// `0..<idLimit`, or when normalizing the added tokens exceeds a regex's step budget.
     public init(model: TokenizerModel, normalizer: Normalizer? = nil, preTokenizer: PreTokenizer? = nil,
-                postProcessor: PostProcessor? = nil, decoder: Decoder? = nil, addedTokens: [AddedToken] = []) {
+                postProcessor: PostProcessor? = nil, decoder: Decoder? = nil, addedTokens: [AddedToken] = []) throws(LoomError) {
         self.model = model
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
         self.postProcessor = postProcessor
         self.decoder = decoder
-        setAddedTokens(addedTokens)
+        if let p = postProcessor { try p.checkIds("postProcessor") }
+        try setAddedTokens(addedTokens)
     }
 
-    /// Replaces the added tokens (empty contents are ignored, as by the library).
-    public mutating func setAddedTokens(_ tokens: [AddedToken]) {
+    /// Replaces the normalizer and re-normalizes the added tokens with `normalized: true`.
+    public mutating func setNormalizer(_ normalizer: Normalizer?) throws(LoomError) {
+        self.normalizer = normalizer
+        try setAddedTokens(addedTokens)
+    }
+
+    /// Replaces the added tokens (empty contents are ignored, as by the library). Throws (kind
+    /// `.invalidArgument`, path `addedTokens[i].id`) for an id outside `0..<idLimit`, or when
+    /// normalizing a `normalized: true` token exceeds a regex's step budget.
+    public mutating func setAddedTokens(_ tokens: [AddedToken]) throws(LoomError) {
+        for (i, t) in tokens.enumerated() where t.id < 0 || t.id >= Tokenizer.idLimit {
+            throw LoomError(.invalidArgument, "addedTokens[\(i)].id", "token id \(t.id) is outside 0..<\(Tokenizer.idLimit)")
+        }
         addedTokens = []
         addedById = [:]
         addedDecodeText = []
@@ -86,7 +113,7 @@ public struct Tokenizer: Sendable {
             let scalars = t.content.unicodeScalars.map { $0.value }
             if t.normalized {
                 // Matched against the normalized text with its normalized content.
-                let n = normalizer?.normalize(scalars) ?? scalars
+                let n = try normalizer?.normalize(scalars) ?? scalars
                 norm.append((n, index))
                 addedDecodeText.append(Decoder.string(n))
             } else {
@@ -98,7 +125,7 @@ public struct Tokenizer: Sendable {
         normalizedMatcher = AddedTokenMatcher(norm)
     }
 
-    /// The number of ids: the model's vocabulary and the added tokens.
+    /// The number of ids: the model's vocabulary and the added tokens (at most `idLimit`).
     public var vocabularySize: Int {
         var n = model.vocab.idLimit
         for t in addedTokens { n = max(n, t.id + 1) }
@@ -127,15 +154,17 @@ public struct Tokenizer: Sendable {
     // MARK: encode
 
     /// The ids of `text` (and of the pair's second text), with the post-processor's special
-    /// tokens when `addSpecialTokens`.
-    public func encode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true) -> [Int] {
-        let a = encodeSequence(text)
-        let b = pair.map { encodeSequence($0) }
+    /// tokens when `addSpecialTokens`; each in `0..<idLimit`. Throws a `LoomError` (kind
+    /// `.invalidModel`, path the pattern's field, e.g. `pre_tokenizer.pattern.Regex`) when a
+    /// regex of the normalizer or pre-tokenizer exceeds its step budget on this text (see `Regex`).
+    public func encode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true) throws(LoomError) -> [Int] {
+        let a = try encodeSequence(text)
+        let b = try pair.map { s throws(LoomError) in try encodeSequence(s) }
         if addSpecialTokens, let p = postProcessor { return p.process(a, b) }
         return a + (b ?? [])
     }
 
-    func encodeSequence(_ text: String) -> [Int] {
+    func encodeSequence(_ text: String) throws(LoomError) -> [Int] {
         let scalars = text.unicodeScalars.map { $0.value }
         var ids = [Int]()
         // 1. Added tokens in the raw text.
@@ -144,14 +173,14 @@ public struct Tokenizer: Sendable {
             case .token(let id): ids.append(id)
             case .text(let s, let atStart):
                 // 2. Normalize, then added tokens in the normalized text.
-                let normalized = normalizer?.normalize(s) ?? s
+                let normalized = try normalizer?.normalize(s) ?? s
                 for sub in normalizedMatcher.split(normalized, addedTokens, atStart: atStart) {
                     switch sub {
                     case .token(let id): ids.append(id)
                     case .text(let n, let nAtStart):
                         // 3. Pre-tokenize; the model on each word.
                         let piece = TextPiece(n, atStart: nAtStart)
-                        let words = preTokenizer?.preTokenize([piece]) ?? [piece]
+                        let words = try preTokenizer?.preTokenize([piece]) ?? [piece]
                         for w in words { model.tokenize(w.scalars, into: &ids) }
                     }
                 }
@@ -163,7 +192,7 @@ public struct Tokenizer: Sendable {
     // MARK: decode
 
     /// The text of `ids`. Throws a `LoomError` (kind `.invalidArgument`, path `ids[i]`) for an id
-    /// no token has.
+    /// no token has, or when a `Replace` decoder's regex exceeds its step budget.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) throws(LoomError) -> String {
         var tokens = [String]()
         tokens.reserveCapacity(ids.count)
@@ -174,7 +203,7 @@ public struct Tokenizer: Sendable {
             if skipSpecialTokens && isSpecial(id) { continue }
             tokens.append(t)
         }
-        if let d = decoder { return d.decode(tokens) }
+        if let d = decoder { return try d.decode(tokens) }
         var s = ""
         for (i, t) in tokens.enumerated() { s += (i > 0 ? " " : "") + t }
         return s
