@@ -141,14 +141,18 @@ final class ConvTests: XCTestCase {
         expectError(net("{\"type\": \"reshape\", \"shape\": [-1, -1]}", input: "[2, 8]"), .invalidIR, path: "layers[0].shape", contains: "one entry")
         expectError(net("{\"type\": \"reshape\", \"shape\": [4, 0]}", input: "[2, 8]"), .invalidIR, path: "layers[0].shape[1]")
         expectError(net("{\"type\": \"reshape\", \"shape\": [-2, 8]}", input: "[2, 8]"), .invalidIR, path: "layers[0].shape[0]")
-        expectError(net("{\"type\": \"reshape\", \"shape\": [4611686018427387904, 4]}", input: "[2, 8]"), .shapeMismatch, path: "layers[0].shape")
+        expectError(net("{\"type\": \"reshape\", \"shape\": [4611686018427387904, 4]}", input: "[2, 8]"), .invalidIR, path: "layers[0].shape[0]",
+                    contains: "at most 2^31")
+        expectError(net("{\"type\": \"reshape\", \"shape\": [2147483648, 2147483648, 4]}", input: "[2, 8]"), .shapeMismatch, path: "layers[0].shape")
         expectError(net("{\"type\": \"reshape\"}", input: "[2, 8]"), .invalidIR, path: "layers[0].shape", contains: "required")
         // Absurd sizes.
         expectError(net(conv("\"filters\": 2, \"kernel_size\": 1, \"padding\": 9223372036854775807"), input: "[1, 5, 5]"), .invalidIR,
-                    path: "layers[0].padding[0]", contains: "2^31")
+                    path: "layers[0].padding", contains: "2^31")
+        expectError(net(conv("\"filters\": 1, \"kernel_size\": 3, \"padding\": 2147483647"), input: "[1, 5, 5]"), .invalidIR,
+                    path: "layers[0].padding", contains: "more than 2^31 elements")
         expectError(net(conv("\"filters\": 100000, \"kernel_size\": 1"), input: "[100000, 1, 1]"), .invalidIR, path: "layers[0].filters",
                     contains: "2^31")
-        expectError(net(conv("\"filters\": 1, \"kernel_size\": 1, \"padding\": 100000"), input: "[1, 1, 1]"), .invalidIR, path: "layers[0]",
+        expectError(net(conv("\"filters\": 1, \"kernel_size\": 1, \"padding\": 100000"), input: "[1, 1, 1]"), .invalidIR, path: "layers[0].padding",
                     contains: "2^31")
     }
 }

@@ -31,6 +31,10 @@ extension Builder {
                             "the \(type) window spans \(span) along the \(axisName) (kernel \(k)" + (d > 1 ? ", dilation \(d)" : "")
                                 + ") but the padded input has only \(size + 2 * p) (\(size) + 2·padding \(p))")
         }
+        // Each output size is at most ~2^32 (sizes and padding ≤ 2^31): their product is checked.
+        guard (Limits.product(g.outH, g.outW) ?? Int.max) <= maxElements else {
+            throw LoomError(.invalidIR, path + ".padding", "the \(type) output of one sample would be \(g.outH)×\(g.outW) per channel, more than 2^31 elements")
+        }
         return g
     }
 
