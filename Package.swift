@@ -20,6 +20,8 @@ let package = Package(
         .executable(name: "loom", targets: ["LoomCLI"]),
         // libloom.so: the C ABI (include/loom.h).
         .library(name: "loomc", type: .dynamic, targets: ["LoomC"]),
+        // The fuzz harness bodies, for fuzz/Package.swift (libFuzzer) and the hostile-input replay tests.
+        .library(name: "_LoomFuzzTargets", targets: ["_LoomFuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,13 +34,14 @@ let package = Package(
         .target(name: "LoomGPU", dependencies: ["LoomCore", "LoomNN"]),
         .target(name: "Loom", dependencies: ["LoomCore", "LoomNN", "LoomText", "CLoomKernels", "LoomGPU"]),
         .target(name: "LoomC", dependencies: ["Loom", "LoomCore", "LoomNN", "LoomText"]),
+        .target(name: "_LoomFuzzTargets", dependencies: ["Loom", "LoomCore", "LoomNN", "LoomText", "LoomC"]),
         .executableTarget(
             name: "LoomCLI",
             dependencies: ["Loom", "LoomText", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore"]),
+        .testTarget(name: "LoomCoreTests", dependencies: ["LoomCore", "LoomNN"]),
         .testTarget(name: "LoomNNTests", dependencies: ["LoomNN", "Loom"], resources: []),
-        .testTarget(name: "LoomTests", dependencies: ["Loom"]),
+        .testTarget(name: "LoomTests", dependencies: ["Loom", "_LoomFuzzTargets"]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"]),
         .testTarget(name: "LoomGPUTests", dependencies: ["LoomGPU", "Loom"]),
     ],

@@ -57,17 +57,19 @@ public final class Network<T: LoomFloat> {
         return bytes
     }
 
-    /// Bytes of the values every layer outputs in one pass over `batch` samples (what a training
-    /// pass keeps for backward; nil: more than `Int` holds), from shapes alone. `validateInput`
+    /// Bytes of the values every layer outputs or keeps (`Layer.workspaceElementsPerSample`) in
+    /// one pass over `batch` samples (what a training pass holds for backward; nil: more than
+    /// `Int` holds), from shapes alone. `validateInput`
     /// checks it against the memory budget, so a batch too large for the machine is an error.
     public func activationBytes(batch: Int) -> Int? {
         guard let perSample = activationElementsPerSample, let n = Limits.product([perSample, batch, MemoryLayout<T>.stride]) else { return nil }
         return n
     }
 
-    /// Σ over every layer under `root` (itself included) of its output's elements for one sample.
+    /// Σ over every layer under `root` (itself included) of its output's and its workspace's
+    /// elements for one sample.
     static func activationElements(_ root: Layer<T>) -> Int? {
-        var n: Int? = Limits.product(root.outputShape)
+        var n: Int? = Limits.product(root.outputShape).flatMap { o in root.workspaceElementsPerSample.flatMap { Limits.sum(o, $0) } }
         for c in root.children {
             guard let a = n, let e = activationElements(c) else { return nil }
             n = Limits.sum(a, e)

@@ -56,6 +56,13 @@ public final class AttentionLayer<T: LoomFloat>: Layer<T> {
     }
 
     public override var typeName: String { "multi_head_attention" }
+    /// The attention probabilities `[heads, positions, positions]` and q, k, v saved for backward.
+    public override var workspaceElementsPerSample: Int? {
+        let positions = inputShape.count > 1 ? inputShape[0] : 1
+        guard let scores = Limits.product([heads, positions, positions]),
+              let qkv = Limits.product([3, positions, heads, headDim]) else { return nil }
+        return Limits.sum(scores, qkv)
+    }
     public override var summary: String {
         "heads \(heads) kv \(kvHeads) dim \(headDim)" + (causal ? " causal" : "") + (qB == nil ? "" : " bias")
             + (rope.map { " rope-\($0.layout.rawValue)" } ?? "")

@@ -121,6 +121,8 @@ public final class KMeansLayer<T: LoomFloat>: Layer<T> {
     public override var typeName: String { "kmeans" }
     public override var summary: String { "K=\(spec.clusters) \(spec.distance.rawValue) τ=\(spec.temperature) → \(spec.output.rawValue)" }
     public override var parameterIndices: [Int] { [centersIndex] }
+    /// The `[rows, clusters]` probabilities saved for backward and the same again in backward.
+    public override var workspaceElementsPerSample: Int? { Limits.product([2, spec.clusters] + inputShape.dropLast()) }
 
     @_specialize(where T == Float) @_specialize(where T == Double)
     public override func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {

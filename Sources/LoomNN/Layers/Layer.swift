@@ -32,6 +32,10 @@ open class Layer<T: LoomFloat> {
     open var children: [Layer<T>] { [] }
     /// Indices of this layer's own parameters in the store.
     open var parameterIndices: [Int] { [] }
+    /// Elements one sample's pass keeps or works in besides the output (values saved for
+    /// backward, scratch matrices), for the memory budget (`Network.activationBytes`); nil when
+    /// the count overflows. Layers whose internal matrices outgrow their output override it.
+    open var workspaceElementsPerSample: Int? { 0 }
 
     open func forward(_ x: Tensor<T>, _ pass: Pass<T>) throws(LoomError) -> Tensor<T> {
         fatalError("forward not implemented for \(typeName)")

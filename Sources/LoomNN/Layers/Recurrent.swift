@@ -71,6 +71,8 @@ public final class RecurrentLayer<T: LoomFloat>: Layer<T> {
     }
 
     public override var typeName: String { spec.cell.rawValue }
+    /// Every step's gate values and states (hidden and, for an LSTM, cell) saved for backward.
+    public override var workspaceElementsPerSample: Int? { Limits.product([steps, spec.cell.gates + 2, spec.hiddenSize]) }
     public override var summary: String {
         "\(inFeatures)→\(hiddenSize) seq \(steps)" + (spec.returnSequences ? " all steps" : " last step") + (spec.bias ? "" : " no-bias")
     }
