@@ -6,18 +6,6 @@ import XCTest
 final class BadInputTests: XCTestCase {
     static let minimalBPE = #"{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]}}"#
 
-    func expectError(_ json: String, _ kind: LoomError.Kind, path: String, mentions: String,
-                     file: StaticString = #filePath, line: UInt = #line) {
-        do {
-            _ = try Tokenizer(json: json)
-            XCTFail("no error for \(json)", file: file, line: line)
-        } catch {
-            XCTAssertEqual(error.kind, kind, "\(error)", file: file, line: line)
-            XCTAssertEqual(error.path, path, "\(error)", file: file, line: line)
-            XCTAssertTrue(error.message.contains(mentions), "\(error) should mention \(mentions)", file: file, line: line)
-        }
-    }
-
     func testMinimalBPEWorks() throws {
         let t = try Tokenizer(json: Self.minimalBPE)
         XCTAssertEqual(try t.encode("abab"), [2, 2])
@@ -25,20 +13,20 @@ final class BadInputTests: XCTestCase {
     }
 
     func testUnsupportedTypes() {
-        expectError(#"{"model":{"type":"CharLevel","vocab":{"a":0}}}"#, .invalidModel, path: "model.type", mentions: "CharLevel")
-        expectError(#"{"model":{"type":"Unigram","unk_id":3,"vocab":[["<unk>",0.0]]}}"#, .invalidModel, path: "model.unk_id", mentions: "3")
-        expectError(#"{"model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>"]]}}"#, .invalidModel, path: "model.vocab[0]", mentions: "[piece, score]")
-        expectError(#"{"model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>","high"]]}}"#, .invalidModel, path: "model.vocab[0][1]", mentions: "number")
-        expectError(#"{"model":{"type":"Mystery"}}"#, .invalidModel, path: "model.type", mentions: "Mystery")
+        expectTokenizerError(#"{"model":{"type":"CharLevel","vocab":{"a":0}}}"#, .invalidModel, path: "model.type", mentions: "CharLevel")
+        expectTokenizerError(#"{"model":{"type":"Unigram","unk_id":3,"vocab":[["<unk>",0.0]]}}"#, .invalidModel, path: "model.unk_id", mentions: "3")
+        expectTokenizerError(#"{"model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>"]]}}"#, .invalidModel, path: "model.vocab[0]", mentions: "[piece, score]")
+        expectTokenizerError(#"{"model":{"type":"Unigram","unk_id":0,"vocab":[["<unk>","high"]]}}"#, .invalidModel, path: "model.vocab[0][1]", mentions: "number")
+        expectTokenizerError(#"{"model":{"type":"Mystery"}}"#, .invalidModel, path: "model.type", mentions: "Mystery")
         let m = #""model":{"type":"WordLevel","vocab":{"a":0}}"#
-        expectError(#"{"normalizer":{"type":"Precompiled","precompiled_charsmap":""},"# + m + "}", .invalidModel, path: "normalizer.type", mentions: "Precompiled")
-        expectError(#"{"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Whitespace"},{"type":"UnicodeScripts"}]},"# + m + "}",
+        expectTokenizerError(#"{"normalizer":{"type":"Precompiled","precompiled_charsmap":""},"# + m + "}", .invalidModel, path: "normalizer.type", mentions: "Precompiled")
+        expectTokenizerError(#"{"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Whitespace"},{"type":"UnicodeScripts"}]},"# + m + "}",
                     .invalidModel, path: "pre_tokenizer.pretokenizers[1].type", mentions: "UnicodeScripts")
-        expectError(#"{"decoder":{"type":"CTC"},"# + m + "}", .invalidModel, path: "decoder.type", mentions: "CTC")
-        expectError(#"{"post_processor":{"type":"Magic"},"# + m + "}", .invalidModel, path: "post_processor.type", mentions: "Magic")
-        expectError(#"{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"(a"},"behavior":"Isolated","invert":false},"# + m + "}",
+        expectTokenizerError(#"{"decoder":{"type":"CTC"},"# + m + "}", .invalidModel, path: "decoder.type", mentions: "CTC")
+        expectTokenizerError(#"{"post_processor":{"type":"Magic"},"# + m + "}", .invalidModel, path: "post_processor.type", mentions: "Magic")
+        expectTokenizerError(#"{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"(a"},"behavior":"Isolated","invert":false},"# + m + "}",
                     .invalidModel, path: "pre_tokenizer.pattern.Regex", mentions: "')'")
-        expectError(#"{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"\\p{Greek}"},"behavior":"Isolated","invert":false},"# + m + "}",
+        expectTokenizerError(#"{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"\\p{Greek}"},"behavior":"Isolated","invert":false},"# + m + "}",
                     .invalidModel, path: "pre_tokenizer.pattern.Regex", mentions: "Greek")
     }
 
@@ -56,28 +44,28 @@ final class BadInputTests: XCTestCase {
     }
 
     func testMissingAndWrongFields() {
-        expectError("{}", .invalidModel, path: "model", mentions: "required")
-        expectError("[]", .invalidModel, path: "(root)", mentions: "object")
-        expectError(#"{"model":{"type":"BPE","merges":[]}}"#, .invalidModel, path: "model.vocab", mentions: "required")
-        expectError(#"{"model":{"type":"BPE","vocab":{"a":0}}}"#, .invalidModel, path: "model.merges", mentions: "required")
-        expectError(#"{"model":{"type":"BPE","vocab":{"a":"zero"},"merges":[]}}"#, .invalidModel, path: #"model.vocab["a"]"#, mentions: "integer")
-        expectError(#"{"model":{"type":"BPE","vocab":{"a":-1},"merges":[]}}"#, .invalidModel, path: #"model.vocab["a"]"#, mentions: "at least 0")
-        expectError(#"{"model":{"type":"WordLevel","vocab":{"a":0,"b":4000000000}}}"#, .invalidModel, path: #"model.vocab["b"]"#, mentions: "far beyond")
-        expectError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["a c"]}}"#, .invalidModel, path: "model.merges[0]", mentions: "\"c\"")
-        expectError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["a b"]}}"#, .invalidModel, path: "model.merges[0]", mentions: "\"ab\"")
-        expectError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["ab"]}}"#, .invalidModel, path: "model.merges[0]", mentions: "left right")
-        expectError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":[["a"]]}}"#, .invalidModel, path: "model.merges[0]", mentions: "left right")
-        expectError(#"{"model":{"type":"BPE","dropout":0.1,"vocab":{"a":0},"merges":[]}}"#, .invalidModel, path: "model.dropout", mentions: "dropout")
-        expectError(#"{"added_tokens":[{"content":"x"}],"model":{"type":"WordLevel","vocab":{"a":0}}}"#, .invalidModel, path: "added_tokens[0].id", mentions: "required")
-        expectError(#"{"added_tokens":{},"model":{"type":"WordLevel","vocab":{"a":0}}}"#, .invalidModel, path: "added_tokens", mentions: "array")
-        expectError(#"{"normalizer":{"lowercase":true},"model":{"type":"WordLevel","vocab":{"a":0}}}"#, .invalidModel, path: "normalizer.type", mentions: "required")
-        expectError(#"{"pre_tokenizer":{"type":"Split","pattern":{"Glob":"*"},"behavior":"Isolated"},"model":{"type":"WordLevel","vocab":{"a":0}}}"#,
+        expectTokenizerError("{}", .invalidModel, path: "model", mentions: "required")
+        expectTokenizerError("[]", .invalidModel, path: "(root)", mentions: "object")
+        expectTokenizerError(#"{"model":{"type":"BPE","merges":[]}}"#, .invalidModel, path: "model.vocab", mentions: "required")
+        expectTokenizerError(#"{"model":{"type":"BPE","vocab":{"a":0}}}"#, .invalidModel, path: "model.merges", mentions: "required")
+        expectTokenizerError(#"{"model":{"type":"BPE","vocab":{"a":"zero"},"merges":[]}}"#, .invalidModel, path: #"model.vocab["a"]"#, mentions: "integer")
+        expectTokenizerError(#"{"model":{"type":"BPE","vocab":{"a":-1},"merges":[]}}"#, .invalidModel, path: #"model.vocab["a"]"#, mentions: "at least 0")
+        expectTokenizerError(#"{"model":{"type":"WordLevel","vocab":{"a":0,"b":4000000000}}}"#, .invalidModel, path: #"model.vocab["b"]"#, mentions: "far beyond")
+        expectTokenizerError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["a c"]}}"#, .invalidModel, path: "model.merges[0]", mentions: "\"c\"")
+        expectTokenizerError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["a b"]}}"#, .invalidModel, path: "model.merges[0]", mentions: "\"ab\"")
+        expectTokenizerError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["ab"]}}"#, .invalidModel, path: "model.merges[0]", mentions: "left right")
+        expectTokenizerError(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":[["a"]]}}"#, .invalidModel, path: "model.merges[0]", mentions: "left right")
+        expectTokenizerError(#"{"model":{"type":"BPE","dropout":0.1,"vocab":{"a":0},"merges":[]}}"#, .invalidModel, path: "model.dropout", mentions: "dropout")
+        expectTokenizerError(#"{"added_tokens":[{"content":"x"}],"model":{"type":"WordLevel","vocab":{"a":0}}}"#, .invalidModel, path: "added_tokens[0].id", mentions: "required")
+        expectTokenizerError(#"{"added_tokens":{},"model":{"type":"WordLevel","vocab":{"a":0}}}"#, .invalidModel, path: "added_tokens", mentions: "array")
+        expectTokenizerError(#"{"normalizer":{"lowercase":true},"model":{"type":"WordLevel","vocab":{"a":0}}}"#, .invalidModel, path: "normalizer.type", mentions: "required")
+        expectTokenizerError(#"{"pre_tokenizer":{"type":"Split","pattern":{"Glob":"*"},"behavior":"Isolated"},"model":{"type":"WordLevel","vocab":{"a":0}}}"#,
                     .invalidModel, path: "pre_tokenizer.pattern", mentions: "Regex")
-        expectError(#"{"pre_tokenizer":{"type":"Split","pattern":{"String":" "},"behavior":"Sideways"},"model":{"type":"WordLevel","vocab":{"a":0}}}"#,
+        expectTokenizerError(#"{"pre_tokenizer":{"type":"Split","pattern":{"String":" "},"behavior":"Sideways"},"model":{"type":"WordLevel","vocab":{"a":0}}}"#,
                     .invalidModel, path: "pre_tokenizer.behavior", mentions: "Isolated")
-        expectError(#"{"pre_tokenizer":{"type":"Metaspace","replacement":"ab"},"model":{"type":"WordLevel","vocab":{"a":0}}}"#,
+        expectTokenizerError(#"{"pre_tokenizer":{"type":"Metaspace","replacement":"ab"},"model":{"type":"WordLevel","vocab":{"a":0}}}"#,
                     .invalidModel, path: "pre_tokenizer.replacement", mentions: "one character")
-        expectError(#"{"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[X]","type_id":0}}],"pair":[],"special_tokens":{}},"model":{"type":"WordLevel","vocab":{"a":0}}}"#,
+        expectTokenizerError(#"{"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[X]","type_id":0}}],"pair":[],"special_tokens":{}},"model":{"type":"WordLevel","vocab":{"a":0}}}"#,
                     .invalidModel, path: "post_processor.single[0].SpecialToken.id", mentions: "[X]")
     }
 

@@ -8,41 +8,29 @@ import XCTest
 final class HostileInputTests: XCTestCase {
     static let wordLevel = #""model":{"type":"WordLevel","vocab":{"a":0,"b":1,"[UNK]":2},"unk_token":"[UNK]"}"#
 
-    func expectLoadError(_ json: String, _ kind: LoomError.Kind, path: String, mentions: String,
-                         file: StaticString = #filePath, line: UInt = #line) {
-        do {
-            _ = try Tokenizer(json: json)
-            XCTFail("no error for \(json)", file: file, line: line)
-        } catch {
-            XCTAssertEqual(error.kind, kind, "\(error)", file: file, line: line)
-            XCTAssertEqual(error.path, path, "\(error)", file: file, line: line)
-            XCTAssertTrue(error.message.contains(mentions), "\(error) should mention \(mentions)", file: file, line: line)
-        }
-    }
-
     // MARK: token ids
 
     func testIdsBeyondInt32AreRefusedAtLoad() {
         let big = "9223372036854775807"  // 2^63 − 1
-        expectLoadError(#"{"added_tokens":[{"id":"# + big + #","content":"<x>","special":true}],"# + Self.wordLevel + "}",
+        expectTokenizerError(#"{"added_tokens":[{"id":"# + big + #","content":"<x>","special":true}],"# + Self.wordLevel + "}",
                         .invalidModel, path: "added_tokens[0].id", mentions: "too large")
-        expectLoadError(#"{"added_tokens":[{"id":3,"content":"<y>"},{"id":2147483647,"content":"<x>"}],"# + Self.wordLevel + "}",
+        expectTokenizerError(#"{"added_tokens":[{"id":3,"content":"<y>"},{"id":2147483647,"content":"<x>"}],"# + Self.wordLevel + "}",
                         .invalidModel, path: "added_tokens[1].id", mentions: "2147483647")
-        expectLoadError(#"{"added_tokens":[{"id":-1,"content":"<x>"}],"# + Self.wordLevel + "}",
+        expectTokenizerError(#"{"added_tokens":[{"id":-1,"content":"<x>"}],"# + Self.wordLevel + "}",
                         .invalidModel, path: "added_tokens[0].id", mentions: "at least 0")
-        expectLoadError(#"{"post_processor":{"type":"BertProcessing","sep":["[SEP]",1],"cls":["[CLS]",2147483648]},"# + Self.wordLevel + "}",
+        expectTokenizerError(#"{"post_processor":{"type":"BertProcessing","sep":["[SEP]",1],"cls":["[CLS]",2147483648]},"# + Self.wordLevel + "}",
                         .invalidModel, path: "post_processor.cls[1]", mentions: "too large")
-        expectLoadError(#"{"post_processor":{"type":"RobertaProcessing","sep":["</s>",2147483648],"cls":["<s>",0]},"# + Self.wordLevel + "}",
+        expectTokenizerError(#"{"post_processor":{"type":"RobertaProcessing","sep":["</s>",2147483648],"cls":["<s>",0]},"# + Self.wordLevel + "}",
                         .invalidModel, path: "post_processor.sep[1]", mentions: "too large")
-        expectLoadError(#"{"post_processor":{"type":"Sequence","processors":[{"type":"ByteLevel"},{"type":"BertProcessing","sep":["[SEP]",-5],"cls":["[CLS]",0]}]},"# + Self.wordLevel + "}",
+        expectTokenizerError(#"{"post_processor":{"type":"Sequence","processors":[{"type":"ByteLevel"},{"type":"BertProcessing","sep":["[SEP]",-5],"cls":["[CLS]",0]}]},"# + Self.wordLevel + "}",
                         .invalidModel, path: "post_processor.processors[1].sep[1]", mentions: "at least 0")
-        expectLoadError(#"{"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"pair":[],"special_tokens":{"[CLS]":{"id":"[CLS]","ids":[0,4294967296],"tokens":["[CLS]","[CLS]"]}}},"# + Self.wordLevel + "}",
+        expectTokenizerError(#"{"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"pair":[],"special_tokens":{"[CLS]":{"id":"[CLS]","ids":[0,4294967296],"tokens":["[CLS]","[CLS]"]}}},"# + Self.wordLevel + "}",
                         .invalidModel, path: "post_processor.special_tokens.[CLS].ids[1]", mentions: "too large")
-        expectLoadError(#"{"model":{"type":"Unigram","unk_id":1099511627776,"vocab":[["<unk>",0.0],["a",-1.0]]}}"#,
+        expectTokenizerError(#"{"model":{"type":"Unigram","unk_id":1099511627776,"vocab":[["<unk>",0.0],["a",-1.0]]}}"#,
                         .invalidModel, path: "model.unk_id", mentions: "too large")
-        expectLoadError(#"{"model":{"type":"WordLevel","vocab":{"a":0,"b":9223372036854775807}}}"#,
+        expectTokenizerError(#"{"model":{"type":"WordLevel","vocab":{"a":0,"b":9223372036854775807}}}"#,
                         .invalidModel, path: #"model.vocab["b"]"#, mentions: "far beyond")
-        expectLoadError(#"{"truncation":{"max_length":0},"# + Self.wordLevel + "}",
+        expectTokenizerError(#"{"truncation":{"max_length":0},"# + Self.wordLevel + "}",
                         .invalidModel, path: "truncation.max_length", mentions: "at least 1")
     }
 

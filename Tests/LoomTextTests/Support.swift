@@ -49,3 +49,17 @@ func visible(_ s: String) -> String {
     }
     return out
 }
+
+/// Asserts that loading tokenizer.json text `json` fails with `kind` at `path`, with a message
+/// that mentions `mentions`.
+func expectTokenizerError(_ json: String, _ kind: LoomError.Kind, path: String, mentions: String,
+                          file: StaticString = #filePath, line: UInt = #line) {
+    do {
+        _ = try Tokenizer(json: json)
+        XCTFail("no error for \(json)", file: file, line: line)
+    } catch {
+        XCTAssertEqual(error.kind, kind, "\(error)", file: file, line: line)
+        XCTAssertEqual(error.path, path, "\(error)", file: file, line: line)
+        XCTAssertTrue(error.message.contains(mentions), "\(error) should mention \(mentions)", file: file, line: line)
+    }
+}

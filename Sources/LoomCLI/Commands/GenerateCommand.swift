@@ -92,7 +92,10 @@ extension LoomCommand {
             let limit = Swift.max(1, Swift.min(tok.truncationMaxLength ?? enc.config.maxPositions, enc.config.maxPositions))
             // Longer texts keep their first limit − 1 tokens and the closing [SEP].
             let ids = try texts.map { t -> [Int] in
-                let row = try tok.encode(t, addSpecialTokens: true)
+                let row: [Int]
+                do { row = try tok.encode(t, addSpecialTokens: true) } catch let error as LoomError {
+                    throw LoomError(error.kind, tokPath + ": " + error.path, error.message)  // name the file, as load errors do
+                }
                 return row.count > limit ? Array(row.prefix(limit - 1)) + [row.last!] : row
             }
             for v in try enc.embed(ids: ids, context: ctx) {
