@@ -32,6 +32,18 @@ final class GGUFLlamaCrossCheckTests: XCTestCase {
         XCTAssertEqual(net.outputShape, [1, 8])
     }
 
+    func testDequantizedWeightsMustFitTheMemoryBudget() throws {
+        let saved = Limits.memoryBytes
+        defer { Limits.memoryBytes = saved }
+        Limits.memoryBytes = 1024  // the tiny model's 188 f32 values and gradients take 1,504 bytes
+        XCTAssertThrowsError(try LlamaGGUF.network(try parseGGUF(Self.tinyLlama()), weights: .dequantized)) { e in
+            XCTAssertEqual((e as? LoomError)?.kind, .invalidModel, "\(e)")
+            XCTAssertTrue("\(e)".contains("f32 weights and their gradients would need 1.5 KiB"), "\(e)")
+        }
+        Limits.memoryBytes = 1504
+        XCTAssertNoThrow(try LlamaGGUF.network(try parseGGUF(Self.tinyLlama()), weights: .dequantized))
+    }
+
     func assertRefused(_ overrides: [(String, MV)], key: String, message: String, file: StaticString = #filePath, line: UInt = #line) {
         let start = ContinuousClock.now
         XCTAssertThrowsError(try LlamaGGUF.network(try parseGGUF(Self.tinyLlama(overrides)), weights: .blocks), file: file, line: line) { e in

@@ -40,12 +40,25 @@ public enum GGUFWeightMode: Sendable {
 }
 
 public enum LlamaGGUF {
+    /// Whether tensor `t` stays a block-quantized matrix in the mapped file (else it is dequantized).
+    static func staysInFile(_ t: GGUFTensorInfo, _ weights: GGUFWeightMode) -> Bool {
+        weights == .blocks && t.shape.count == 2 && t.type.hasIntegerDot && t.shape[1] % 32 == 0
+    }
+
     /// The network of a GGUF Llama model and its configuration. Nothing is initialised randomly:
     /// every parameter comes from the file (names: `LlamaConfig.ggufNames`), shapes checked.
     public static func network(_ g: GGUF, weights: GGUFWeightMode, positions: Int = 1) throws(LoomError) -> (Network<Float>, LlamaConfig) {
         let config = try LlamaConfig(gguf: g)
         let net = try Network<Float>(config.spec(name: g.metadata["general.name"]?.stringValue ?? "llama", positions: positions),
                                      materialize: false)
+        // The tensors dequantized to f32 (with their gradients) must fit the memory budget; block
+        // matrices stay in the mapped file.
+        var bytes: Int? = 0
+        for (_, source) in config.ggufNames {
+            guard let t = g.tensor(named: source.tensor), let b = bytes else { continue }
+            bytes = staysInFile(t, weights) ? b : Limits.product(t.elementCount, 2 * MemoryLayout<Float>.stride).flatMap { Limits.sum(b, $0) }
+        }
+        try Limits.checkMemory(bytes, for: "the model's f32 weights and their gradients", path: g.name, kind: .invalidModel)
         for (loomName, source) in config.ggufNames {
             guard let t = g.tensor(named: source.tensor) else {
                 throw LoomError(.invalidModel, g.name, "tensor \(source.tensor) (for \(loomName)) is missing")
@@ -55,7 +68,7 @@ public enum LlamaGGUF {
             guard t.shape == shape || (shape.count == 1 && t.elementCount == shape[0]) else {
                 throw LoomError(.shapeMismatch, g.name + ": tensor " + t.name, "is \(t.shape); \(loomName) needs \(shape)")
             }
-            if weights == .blocks && shape.count == 2 && t.type.hasIntegerDot && shape[1] % 32 == 0 {
+            if staysInFile(t, weights) {
                 net.params.setExternal(i, try GGUFQuantizedMatrix(g, t))
             } else {
                 net.params.values[i] = Tensor(uncheckedShape: shape, data: try g.dequantize(t))
