@@ -67,7 +67,7 @@ public enum Limits {
     public static func checkMemory(_ bytes: Int?, for what: String, path: String,
                                    kind: LoomError.Kind = .invalidInput) throws(LoomError) {
         guard let b = bytes, b <= memoryBytes else {
-            let need = bytes.map { describeBytes($0) } ?? "more than 2^63 bytes"
+            let need = bytes.map { describeBytes($0) } ?? "more than \(describeBytes(Int.max))"  // the size overflowed Int
             throw LoomError(kind, path, "\(what) would need \(need), over the memory budget of \(describeBytes(memoryBytes)) (raise it with --max-memory or loom_set_memory_limit)")
         }
     }

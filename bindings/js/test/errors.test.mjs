@@ -195,7 +195,7 @@ test("a LoomError carries the status name, status and the module's message", () 
 
 test("a network too large for wasm32 memory is status 3 before anything is allocated, and the module stays usable", () => {
   const huge = JSON.stringify({ format: "loom", version: 1, input: { shape: [20000] }, layers: [{ type: "dense", units: 15000 }] });
-  fails(() => Network.fromJSON(huge), Status.INVALID_NETWORK, /bytes, the most this platform can hold/);
+  fails(() => Network.fromJSON(huge), Status.INVALID_NETWORK, /over the memory budget of 2.0 GiB/);
   const net = Network.fromJSON(tinyDense());
   try {
     assert.deepEqual(Array.from(net.forward(new Float32Array([1, 1]), 1)), [3.5, 1.5]);
