@@ -10,9 +10,7 @@ import Loom
 public func loom_network_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded { () throws(LoomError) in
         let out = try nonNull(out, "out")
-        let p = try string(path, "path")
-        let n = p.hasSuffix(".safetensors") ? try AnyNetwork.load(safetensorsPath: p) : try AnyNetwork.load(path: p)
-        out.pointee = Handles.networks.add(NetworkHandle(n))
+        out.pointee = Handles.networks.add(NetworkHandle(try AnyNetwork.load(path: try string(path, "path"))))
         return 0
     }
 }
