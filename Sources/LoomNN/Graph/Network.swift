@@ -9,7 +9,7 @@ public final class Network<T: LoomFloat> {
     public let params: ParameterStore<T>
     public let root: SequentialLayer<T>
     let layerCount: Int
-    /// Σ over every layer of its output's elements for one sample (nil: more than `Int` holds).
+    /// Σ over every layer of its output's and workspace's elements for one sample (nil: more than `Int` holds).
     let activationElementsPerSample: Int?
 
     /// Builds the network, initialising every parameter from `spec.seed` (with `materialize:
