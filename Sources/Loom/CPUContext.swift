@@ -1,13 +1,13 @@
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
 import LoomCore
 import CLoomKernels
 
-/// The native compute context: `threads` chunks run on Dispatch's pool, matrix products use the
-/// C SIMD kernels (AVX-512 / AVX2+FMA / portable, chosen at run time). Every result equals
-/// `SerialContext`'s bit for bit, whatever the thread count.
+/// The native compute context: `threads` chunks run on the process's persistent worker pool
+/// (`loom_parallel_for`, Sources/CLoomKernels/pool.c), matrix products use the C SIMD kernels
+/// (AVX-512 / AVX2+FMA / portable, chosen at run time). Every result equals `SerialContext`'s bit
+/// for bit, whatever the thread count.
 public final class CPUContext: ComputeContext {
     public let threads: Int
 
@@ -31,15 +31,26 @@ public final class CPUContext: ComputeContext {
             return
         }
         withoutActuallyEscaping(body) { b in
-            DispatchQueue.concurrentPerform(iterations: count) { i in b(i) }
+            var task = b
+            withUnsafeMutablePointer(to: &task) { p in
+                loom_parallel_for(Int64(count), Int32(clamping: threads), { raw, i in
+                    raw!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+                }, p)
+            }
         }
     }
 
-    public func ggufDotRows(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int,
+    public func ggufDotTile(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int, tokens: Int,
                             codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Int32>,
-                            into y: UnsafeMutablePointer<Float>) -> Bool {
-        loom_gguf_dot_rows(type, weights, Int64(rowBytes), Int64(rows.lowerBound), Int64(rows.upperBound), Int64(cols),
-                           codes, scales, sums, y) != 0
+                            into y: UnsafeMutablePointer<Float>, ldy: Int) -> Bool {
+        loom_gguf_dot_tile(type, weights, Int64(rowBytes), Int64(rows.lowerBound), Int64(rows.upperBound), Int64(cols),
+                           Int64(tokens), codes, scales, sums, y, Int64(ldy)) != 0
+    }
+
+    public func quantizeQ8(_ x: UnsafePointer<Float>, count: Int, codes: UnsafeMutablePointer<Int8>,
+                           scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>) -> Bool {
+        loom_q8_quantize(x, Int64(count), codes, scales, sums)
+        return true
     }
 
     public func sgemm(_ p: GemmProblem<Float>) {

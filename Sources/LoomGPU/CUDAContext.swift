@@ -30,10 +30,15 @@ public final class CUDAContext: ComputeContext {
         do { try device.gemm(p); products += 1 } catch { failures += 1; lastError = error; host.dgemm(p) }
     }
 
-    public func ggufDotRows(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int,
+    public func ggufDotTile(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int, tokens: Int,
                             codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Int32>,
-                            into y: UnsafeMutablePointer<Float>) -> Bool {
-        host.ggufDotRows(type: type, weights: weights, rowBytes: rowBytes, rows: rows, cols: cols, codes: codes,
-                         scales: scales, sums: sums, into: y)
+                            into y: UnsafeMutablePointer<Float>, ldy: Int) -> Bool {
+        host.ggufDotTile(type: type, weights: weights, rowBytes: rowBytes, rows: rows, cols: cols, tokens: tokens,
+                         codes: codes, scales: scales, sums: sums, into: y, ldy: ldy)
+    }
+
+    public func quantizeQ8(_ x: UnsafePointer<Float>, count: Int, codes: UnsafeMutablePointer<Int8>,
+                           scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>) -> Bool {
+        host.quantizeQ8(x, count: count, codes: codes, scales: scales, sums: sums)
     }
 }

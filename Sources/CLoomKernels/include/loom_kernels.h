@@ -56,6 +56,25 @@ int loom_active_cpu_level(void);
 int loom_gguf_dot_rows(uint32_t type, const void *weights, int64_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
                        const int8_t *qa, const float *da, const int32_t *sa, float *y);
 
+/// GGUF rows r0..<r1 times `tokens` rows of Loom Q8 activation blocks (row t: codes qa + t·cols,
+/// scales da + t·cols/32, sums sa + t·cols/32): y[t·ldy + r] = GGUFDot.row(row r, row t), bit for
+/// bit. Returns 0 (and writes nothing) when the type or the CPU has no vector kernel.
+int loom_gguf_dot_tile(uint32_t type, const void *weights, int64_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
+                       int64_t tokens, const int8_t *qa, const float *da, const int32_t *sa, float *y, int64_t ldy);
+
+/// Quantizes n values (n a multiple of 32) to Loom's 8-bit activation blocks, bit for bit
+/// GGUFQ8Activations (codes n, scales and sums n/32).
+void loom_q8_quantize(const float *x, int64_t n, int8_t *codes, float *scales, int32_t *sums);
+
+/// One item of a parallel loop: `fn(ctx, index)`.
+typedef void (*loom_task_fn)(void *ctx, int64_t index);
+
+/// Calls fn(ctx, i) once for every i in 0..<count, on the calling thread and up to threads − 1
+/// workers of the process's persistent pool (pool.c), and returns when all calls have returned.
+/// Items must write disjoint memory; then the result never depends on the schedule. A call from
+/// inside an item, or while another thread's call holds the pool, runs serially on the caller.
+void loom_parallel_for(int64_t count, int threads, loom_task_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

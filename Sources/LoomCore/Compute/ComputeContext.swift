@@ -34,20 +34,27 @@ public protocol ComputeContext: AnyObject {
     func parallelFor(_ count: Int, _ body: (Int) -> Void)
     func sgemm(_ p: GemmProblem<Float>)
     func dgemm(_ p: GemmProblem<Double>)
-    /// GGUF weight rows `rows` (ggml type `type`) times Q8 activation blocks into `y[r]`, bit for
-    /// bit `GGUFDot.row`; returns false (writing nothing) when the context has no kernel for it.
-    func ggufDotRows(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int,
+    /// GGUF weight rows `rows` (ggml type `type`) times `tokens` rows of Q8 activation blocks (row
+    /// t: codes `codes + t·cols`, scales and sums `+ t·cols/32`) into `y[t·ldy + r]`, bit for bit
+    /// `GGUFDot.row`; returns false (writing nothing) when the context has no kernel for it.
+    func ggufDotTile(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int, tokens: Int,
                      codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Int32>,
-                     into y: UnsafeMutablePointer<Float>) -> Bool
+                     into y: UnsafeMutablePointer<Float>, ldy: Int) -> Bool
+    /// `count` values (a multiple of 32) to Loom's 8-bit activation blocks, bit for bit
+    /// `GGUFQ8Activations`'s portable loop; returns false (writing nothing) without a kernel.
+    func quantizeQ8(_ x: UnsafePointer<Float>, count: Int, codes: UnsafeMutablePointer<Int8>,
+                    scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>) -> Bool
     /// True for a context whose gemm entry points run on a device that splits the work itself
     /// (a GPU): `Gemm.run` then hands it every product whole instead of splitting by host threads.
     var takesWholeGemm: Bool { get }
 }
 
 extension ComputeContext {
-    public func ggufDotRows(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int,
+    public func ggufDotTile(type: UInt32, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, cols: Int, tokens: Int,
                             codes: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Int32>,
-                            into y: UnsafeMutablePointer<Float>) -> Bool { false }
+                            into y: UnsafeMutablePointer<Float>, ldy: Int) -> Bool { false }
+    public func quantizeQ8(_ x: UnsafePointer<Float>, count: Int, codes: UnsafeMutablePointer<Int8>,
+                           scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>) -> Bool { false }
     public var takesWholeGemm: Bool { false }
 }
 

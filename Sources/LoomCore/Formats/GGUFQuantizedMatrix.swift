@@ -17,20 +17,48 @@
 /// exact integer.
 public struct GGUFQ8Activations: Sendable {
     public static let blockSize = 32
-    /// Number of values (a multiple of 32).
+    /// Number of values per row (a multiple of 32).
     public let count: Int
+    /// Number of rows (tokens); row t's codes start at `t · count`, its scales and sums at `t · count / 32`.
+    public let rows: Int
     public private(set) var codes: [Int8]
     public private(set) var scales: [Float]
     public private(set) var sums: [Int32]
 
-    /// Quantizes `x` (`x.count` a multiple of 32).
+    /// Quantizes `x` (`x.count` a multiple of 32) as one row.
     public init(_ x: UnsafeBufferPointer<Float>) {
         precondition(x.count % 32 == 0, "GGUFQ8Activations: \(x.count) values is not a multiple of 32")
-        count = x.count
-        let nb = x.count / 32
-        var codes = [Int8](repeating: 0, count: x.count)
-        var scales = [Float](repeating: 0, count: nb)
-        var sums = [Int32](repeating: 0, count: nb)
+        self.init(rows: 1, count: x.count, x.baseAddress ?? UnsafePointer(bitPattern: 16)!, rowStride: x.count, context: nil)
+    }
+
+    /// Quantizes `rows` rows of `count` values (a multiple of 32), row t at `x + t · rowStride`;
+    /// `context`'s kernel when it has one (the same bits), else the portable loop.
+    public init(rows: Int, count: Int, _ x: UnsafePointer<Float>, rowStride: Int, context: ComputeContext?) {
+        precondition(count % 32 == 0 && rows >= 0, "GGUFQ8Activations: \(count) values is not a multiple of 32")
+        self.count = count
+        self.rows = rows
+        let nb = count / 32
+        var codes = [Int8](repeating: 0, count: rows * count)
+        var scales = [Float](repeating: 0, count: rows * nb)
+        var sums = [Int32](repeating: 0, count: rows * nb)
+        codes.withUnsafeMutableBufferPointer { c in
+            scales.withUnsafeMutableBufferPointer { sc in
+                sums.withUnsafeMutableBufferPointer { sm in
+                    for t in 0..<rows {
+                        let xt = x + t * rowStride, ct = c.baseAddress! + t * count
+                        let st = sc.baseAddress! + t * nb, mt = sm.baseAddress! + t * nb
+                        if context?.quantizeQ8(xt, count: count, codes: ct, scales: st, sums: mt) == true { continue }
+                        Self.quantize(xt, blocks: nb, ct, st, mt)
+                    }
+                }
+            }
+        }
+        self.codes = codes; self.scales = scales; self.sums = sums
+    }
+
+    /// The canonical loop (`codes`, `scales`, `sums` hold zeros on entry).
+    static func quantize(_ x: UnsafePointer<Float>, blocks nb: Int, _ codes: UnsafeMutablePointer<Int8>,
+                         _ scales: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Int32>) {
         for b in 0..<nb {
             var amax: Float = 0
             var finite = true
@@ -54,7 +82,6 @@ public struct GGUFQ8Activations: Sendable {
             }
             sums[b] = s
         }
-        self.codes = codes; self.scales = scales; self.sums = sums
     }
 
     public init(_ x: [Float]) {
@@ -148,23 +175,37 @@ public struct GGUFQuantizedMatrix: Sendable {
         }
     }
 
-    /// `y[r] = dot(row: r, a)` for every row, rows split across `ctx`'s threads (same bits for
-    /// any split).
+    /// `y[r] = dot(row: r, a)` for every row (`a` one row), rows split across `ctx`'s threads
+    /// (same bits for any split).
     public func multiply(_ ctx: ComputeContext, _ a: GGUFQ8Activations, into y: UnsafeMutableBufferPointer<Float>) {
-        precondition(a.count == cols && y.count >= rows)
-        let t = type, c = cols, rb = rowBytes
+        precondition(a.rows == 1 && y.count >= rows)
+        multiply(ctx, a, into: y.baseAddress!, ldy: rows)
+    }
+
+    /// `y[t · ldy + r] = dot(row: r, row t of a)` for every row r and every activation row t.
+    /// Weight rows are split across `ctx`'s threads in groups of 8 (the vector kernel's lanes); each
+    /// group is multiplied by all of `a`'s rows while it is in cache.
+    public func multiply(_ ctx: ComputeContext, _ a: GGUFQ8Activations, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        precondition(a.count == cols && ldy >= rows)
+        let t = type, c = cols, rb = rowBytes, n = rows, tokens = a.rows, nb = cols / 32
         let base = buffer.bytes.baseAddress! + offset
         a.codes.withUnsafeBufferPointer { q in
             a.scales.withUnsafeBufferPointer { s in
                 a.sums.withUnsafeBufferPointer { sm in
-                    let qp = q.baseAddress!, sp = s.baseAddress!, smp = sm.baseAddress!
-                    let yp = y.baseAddress!
-                    // Chunks of at least ~2^20 weights: smaller ones cost more to hand to a thread than to compute.
-                    ctx.parallelRanges(rows, minChunk: Swift.max(16, (1 << 20) / Swift.max(1, c))) { range in
+                    guard let qp = q.baseAddress, let sp = s.baseAddress, let smp = sm.baseAddress else { return }
+                    let groups = (n + 7) / 8
+                    // Chunks of at least ~2^15 weight·token products: smaller ones cost more to hand to a thread.
+                    let minGroups = Swift.max(1, (1 << 15) / Swift.max(1, 8 * c * tokens))
+                    ctx.parallelRanges(groups, minChunk: minGroups) { g in
+                        let range = (g.lowerBound * 8)..<Swift.min(n, g.upperBound * 8)
                         // The context's vector kernel when it has one (same bits), else the portable rows.
-                        if ctx.ggufDotRows(type: t.rawValue, weights: base, rowBytes: rb, rows: range, cols: c,
-                                           codes: qp, scales: sp, sums: smp, into: yp) { return }
-                        for r in range { y[r] = GGUFDot.row(t, base + r * rb, cols: c, qp, sp, smp) }
+                        if ctx.ggufDotTile(type: t.rawValue, weights: base, rowBytes: rb, rows: range, cols: c, tokens: tokens,
+                                           codes: qp, scales: sp, sums: smp, into: y, ldy: ldy) { return }
+                        for k in 0..<tokens {
+                            for r in range {
+                                y[k * ldy + r] = GGUFDot.row(t, base + r * rb, cols: c, qp + k * c, sp + k * nb, smp + k * nb)
+                            }
+                        }
                     }
                 }
             }

@@ -123,21 +123,32 @@ enum WeightProduct {
 
     /// A product with a GGUF block matrix kept in the mapped file (docs/gguf.md, "Integer dot
     /// products"): each activation row is quantized to 8-bit blocks of 32 and multiplied by every
-    /// weight row with integer block sums; `c = c + y` (Float). Rows of x are read contiguously.
+    /// weight row with integer block sums; `c = c + y` (Float). Rows of x are read contiguously,
+    /// in tiles of up to `tokenTile` rows that share each pass over the weights.
     static func externalProduct<T: LoomFloat>(_ ctx: ComputeContext, _ w: GGUFQuantizedMatrix, channels: Range<Int>?,
                                               x: UnsafePointer<T>, rows m: Int, cols k: Int, rsX: Int, csX: Int,
                                               c: UnsafeMutablePointer<T>, rsC: Int, csC: Int) {
         precondition(T.self == Float.self && csX == 1 && k == w.cols && (channels == nil || channels!.count == w.rows),
                      "GGUF matrices multiply contiguous f32 rows by the whole matrix")
-        var y = [Float](repeating: 0, count: w.rows)
+        let tokenTile = 32
+        let n = w.rows
+        var y = [Float](repeating: 0, count: Swift.min(m, tokenTile) * n)
         let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
-        for r in 0..<m {
-            let a = GGUFQ8Activations(UnsafeBufferPointer(start: xf + r * rsX, count: k))
-            y.withUnsafeMutableBufferPointer { w.multiply(ctx, a, into: $0) }
-            for n in 0..<w.rows {
-                let p = c + r * rsC + n * csC
-                p.pointee = p.pointee + T(y[n])
+        var r0 = 0
+        while r0 < m {
+            let tile = Swift.min(tokenTile, m - r0)
+            let a = GGUFQ8Activations(rows: tile, count: k, xf + r0 * rsX, rowStride: rsX, context: ctx)
+            y.withUnsafeMutableBufferPointer { yp in
+                w.multiply(ctx, a, into: yp.baseAddress!, ldy: n)
+                for t in 0..<tile {
+                    let cr = c + (r0 + t) * rsC, yr = yp.baseAddress! + t * n
+                    for j in 0..<n {
+                        let p = cr + j * csC
+                        p.pointee = p.pointee + T(yr[j])
+                    }
+                }
             }
+            r0 += tile
         }
     }
 }
