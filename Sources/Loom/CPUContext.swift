@@ -53,6 +53,22 @@ public final class CPUContext: ComputeContext {
         return true
     }
 
+    /// DetMath's 2^(j/64) table, handed to the C kernels (one copy of the data: LoomCore's).
+    private static let expTable: [Double] = DetMath.tables.first { $0.name == "det_exp_table" }!.values
+
+    public func detMap(_ f: DetFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) -> Bool {
+        // Lanes outside the vector ranges run the Swift definition itself.
+        let scalar: loom_scalar_f32
+        switch f {
+        case .exp: scalar = { DetMath.exp($0) }
+        case .sigmoid: scalar = { DetMath.sigmoid($0) }
+        case .tanh: scalar = { DetMath.tanh($0) }
+        }
+        return CPUContext.expTable.withUnsafeBufferPointer {
+            loom_det_map_f32(f.rawValue, x, y, Int64(count), $0.baseAddress!, scalar) != 0
+        }
+    }
+
     public func sgemm(_ p: GemmProblem<Float>) {
         loom_sgemm(Int64(p.m), Int64(p.n), Int64(p.k), p.a, Int64(p.rsA), Int64(p.csA),
                    p.b, Int64(p.rsB), Int64(p.csB), p.c, Int64(p.ldc), p.accumulate ? 1 : 0)

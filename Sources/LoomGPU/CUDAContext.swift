@@ -37,6 +37,10 @@ public final class CUDAContext: ComputeContext {
                          codes: codes, scales: scales, sums: sums, into: y, ldy: ldy)
     }
 
+    public func detMap(_ f: DetFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) -> Bool {
+        host.detMap(f, x, y, count: count)
+    }
+
     public func quantizeQ8(_ x: UnsafePointer<Float>, count: Int, codes: UnsafeMutablePointer<Int8>,
                            scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>) -> Bool {
         host.quantizeQ8(x, count: count, codes: codes, scales: scales, sums: sums)

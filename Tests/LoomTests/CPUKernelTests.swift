@@ -181,4 +181,57 @@ final class CPUKernelTests: XCTestCase {
         // Most outputs are ordinary numbers (the awkward rows and huge blocks make some NaN or ±inf).
         XCTAssertGreaterThan(numbers, compared / 2)
     }
+
+    // MARK: DetMath over arrays
+
+    /// Inputs for exp, sigmoid and tanh: every range boundary of the vector path and of the
+    /// definitions (±40, ±22, 2^-27, the Taylor switch at |2x| = 0.25, the overflow of exp), their
+    /// neighbours, special values, subnormals, random bit patterns and a dense sweep of [−50, 50].
+    static func detMathInputs() -> [Float] {
+        var x: [Float] = [0, -0, .infinity, -.infinity, .nan, -.nan, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                          .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNormalMagnitude, 1, -1, 0.5, -0.5]
+        for edge: Float in [40, 22, 0x1p-27, 0.125, 88.72, 103.97, 0x1p-26, 1e-30, 700] {
+            var lo = edge, hi = edge
+            for _ in 0..<40 {
+                x += [lo, hi, -lo, -hi]
+                lo = lo.nextDown; hi = hi.nextUp
+            }
+        }
+        var s: UInt64 = 0x5EED
+        for _ in 0..<200_000 {
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            x.append(Float(bitPattern: UInt32(truncatingIfNeeded: s >> 29)))
+        }
+        for i in 0..<400_000 { x.append(-50 + Float(i) * (100 / 400_000)) }
+        return x
+    }
+
+    func testDetMathMapEqualsTheScalarFunctions() {
+        let x = Self.detMathInputs()
+        let ctx = CPUContext(threads: 1)
+        for f in DetFunction.allCases {
+            var y = [Float](repeating: 0, count: x.count)
+            let vector = x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { ctx.detMap(f, xp.baseAddress!, $0.baseAddress!, count: x.count) }
+            }
+            guard vector else { continue }  // no AVX2 here: nothing to compare
+            var mismatches = 0
+            for i in 0..<x.count {
+                let e = f.apply(x[i])
+                if !(y[i].bitPattern == e.bitPattern || (y[i].isNaN && e.isNaN)) {
+                    if mismatches < 5 { XCTFail("\(f) of \(x[i]) (0x\(String(x[i].bitPattern, radix: 16))): \(y[i]) vs \(e)") }
+                    mismatches += 1
+                }
+            }
+            XCTAssertEqual(mismatches, 0, "\(f)")
+            // In place (x and y the same memory), and through the generic entry point in Float and Double.
+            var z = x
+            z.withUnsafeMutableBufferPointer { ctx.map(f, UnsafePointer($0.baseAddress!), $0.baseAddress!, count: x.count) }
+            XCTAssertEqual(z.map { $0.isNaN ? 0x7fc0_0000 : $0.bitPattern }, y.map { $0.isNaN ? 0x7fc0_0000 : $0.bitPattern }, "\(f) in place")
+            let xd = x.prefix(1000).map { Double($0) }
+            var yd = [Double](repeating: 0, count: xd.count)
+            xd.withUnsafeBufferPointer { xp in yd.withUnsafeMutableBufferPointer { ctx.map(f, xp.baseAddress!, $0.baseAddress!, count: xd.count) } }
+            XCTAssertEqual(yd.map { $0.isNaN ? 0 : $0.bitPattern }, xd.map { let v = f.apply($0); return v.isNaN ? 0 : v.bitPattern }, "\(f) double")
+        }
+    }
 }

@@ -66,6 +66,15 @@ int loom_gguf_dot_tile(uint32_t type, const void *weights, int64_t row_bytes, in
 /// GGUFQ8Activations (codes n, scales and sums n/32).
 void loom_q8_quantize(const float *x, int64_t n, int8_t *codes, float *scales, int32_t *sums);
 
+/// A Float function of one Float (the scalar definition a vector kernel falls back to).
+typedef float (*loom_scalar_f32)(float);
+
+/// y[i] = f(x[i]) for i in 0..<n, bit for bit DetMath's Float overload of f (fn: 0 exp, 1 sigmoid,
+/// 2 tanh); x and y may be the same array. `exp_table` is DetMath's 2^(j/64) table (128 doubles);
+/// lanes outside the vector path's range are computed by `scalar` (detmath_avx2.c). Returns 0
+/// (and writes nothing) when the CPU has no vector path.
+int loom_det_map_f32(int fn, const float *x, float *y, int64_t n, const double *exp_table, loom_scalar_f32 scalar);
+
 /// One item of a parallel loop: `fn(ctx, index)`.
 typedef void (*loom_task_fn)(void *ctx, int64_t index);
 

@@ -44,6 +44,9 @@ public protocol ComputeContext: AnyObject {
     /// `GGUFQ8Activations`'s portable loop; returns false (writing nothing) without a kernel.
     func quantizeQ8(_ x: UnsafePointer<Float>, count: Int, codes: UnsafeMutablePointer<Int8>,
                     scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>) -> Bool
+    /// `y[i] = f(x[i])` for `i < count` in Float, bit for bit `DetMath`'s Float overload (x and y may
+    /// be the same memory); returns false (writing nothing) when the context has no kernel for it.
+    func detMap(_ f: DetFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) -> Bool
     /// True for a context whose gemm entry points run on a device that splits the work itself
     /// (a GPU): `Gemm.run` then hands it every product whole instead of splitting by host threads.
     var takesWholeGemm: Bool { get }
@@ -56,6 +59,36 @@ extension ComputeContext {
     public func quantizeQ8(_ x: UnsafePointer<Float>, count: Int, codes: UnsafeMutablePointer<Int8>,
                            scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int32>) -> Bool { false }
     public var takesWholeGemm: Bool { false }
+    public func detMap(_ f: DetFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) -> Bool { false }
+}
+
+/// The DetMath functions a context can map over arrays (`ComputeContext.detMap`, `map`).
+public enum DetFunction: Int32, Sendable, CaseIterable {
+    case exp = 0, sigmoid = 1, tanh = 2
+
+    @inline(__always)
+    public func apply<T: LoomFloat>(_ x: T) -> T {
+        switch self {
+        case .exp: return T.detExp(x)
+        case .sigmoid: return T.detSigmoid(x)
+        case .tanh: return T.detTanh(x)
+        }
+    }
+}
+
+extension ComputeContext {
+    /// `y[i] = f.apply(x[i])` for `i < count` (x and y may be the same memory), on this thread: the
+    /// context's vector kernel for Float when it has one (the same bits), else the scalar loop.
+    /// Always inlined (see `parallelRanges`).
+    @inline(__always)
+    public func map<T: LoomFloat>(_ f: DetFunction, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int) {
+        if count <= 0 { return }
+        if T.self == Float.self,
+           detMap(f, UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                  UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), count: count) { return }
+        var i = 0
+        while i < count { y[i] = f.apply(x[i]); i += 1 }
+    }
 }
 
 /// The portable context: one thread, reference kernels. Used by the WebAssembly build and as the

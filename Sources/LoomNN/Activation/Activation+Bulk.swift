@@ -19,6 +19,11 @@ extension Activation {
                     case .leakyReLU(let a):
                         let k = T(a)
                         for i in r { let v = xp[i]; op[i] = v > 0 ? v : k * v }
+                    case .sigmoid: ctx.map(.sigmoid, xp + r.lowerBound, op + r.lowerBound, count: r.count)
+                    case .tanh: ctx.map(.tanh, xp + r.lowerBound, op + r.lowerBound, count: r.count)
+                    case .silu:
+                        ctx.map(.sigmoid, xp + r.lowerBound, op + r.lowerBound, count: r.count)
+                        for i in r { op[i] = xp[i] * op[i] }
                     default: for i in r { op[i] = apply(xp[i]) }
                     }
                 }

@@ -66,7 +66,7 @@ enum AttentionKernel {
     static func forward<T: LoomFloat>(q: UnsafePointer<T>, qs: Int, n: Int, k: UnsafePointer<T>, v: UnsafePointer<T>, ks: Int,
                                       headDim d: Int, scale: T, limits: UnsafePointer<Int>,
                                       out: UnsafeMutablePointer<T>, os: Int, probs: UnsafeMutablePointer<T>?, ps: Int,
-                                      scratch: UnsafeMutablePointer<T>, products ctx: ComputeContext? = nil) {
+                                      scratch: UnsafeMutablePointer<T>, products ctx: ComputeContext?, exps: ComputeContext) {
         if let ctx = ctx {
             forwardProducts(ctx, q: q, qs: qs, n: n, k: k, v: v, ks: ks, headDim: d, scale: scale, limits: limits,
                             out: out, os: os, probs: probs, ps: ps, scores: scratch)
@@ -85,11 +85,9 @@ enum AttentionKernel {
                 m = T.maximum(m, sc)
             }
             var sum: T = 0
-            for j in 0..<l {
-                let e = T.detExp(scratch[j] - m)
-                scratch[j] = e
-                sum += e
-            }
+            for j in 0..<l { scratch[j] = scratch[j] - m }
+            exps.map(.exp, scratch, scratch, count: l)
+            for j in 0..<l { sum += scratch[j] }
             for j in 0..<l { scratch[j] = scratch[j] / sum }
             if let pp = probs {
                 let pr = pp + t * ps
@@ -125,11 +123,9 @@ extension AttentionKernel {
             var m = -T.infinity
             for j in 0..<l { row[j] = row[j] * scale; m = T.maximum(m, row[j]) }
             var sum: T = 0
-            for j in 0..<l {
-                let e = T.detExp(row[j] - m)
-                row[j] = e
-                sum += e
-            }
+            for j in 0..<l { row[j] = row[j] - m }
+            ctx.map(.exp, row, row, count: l)
+            for j in 0..<l { sum += row[j] }
             for j in 0..<l { row[j] = row[j] / sum }
             for j in l..<ll { row[j] = 0 }
             if let pp = probs {
@@ -263,7 +259,7 @@ extension AttentionKernel {
                         k: k + bi * geo.batchStride + g * d, v: v + bi * geo.batchStride + g * d, ks: geo.kvw,
                         headDim: d, scale: geo.scale, limits: limits + bi * n,
                         out: out + bi * n * qw + hi * d, os: qw,
-                        probs: probs.map { $0 + job * n * n }, ps: n, scratch: scratch, products: fast ? ctx : nil)
+                        probs: probs.map { $0 + job * n * n }, ps: n, scratch: scratch, products: fast ? ctx : nil, exps: ctx)
             }
         }
     }

@@ -71,39 +71,47 @@ extension RecurrentLayer {
                                           b: UnsafePointer(whh), rsB: 1, csB: nh, c: hp, ldc: gh, accumulate: true))
             }
             ctx.parallelRanges(nb, minChunk: chunk) { rows in
-                for b in rows {
-                    let xr = xp + (b * ns + t) * gh, hr = hp + b * gh, hc = hCur + b * nh
-                    let o = (b * ns + t) * nh, go = (b * ns + t) * gh
-                    switch cell {
-                    case .rnn:
-                        for u in 0..<nh { hc[u] = T.detTanh(xr[u] + hr[u]) }
-                    case .lstm:
-                        let cc = cCur + b * nh
-                        for u in 0..<nh {
-                            let i = T.detSigmoid(xr[u] + hr[u]), f = T.detSigmoid(xr[nh + u] + hr[nh + u])
-                            let g = T.detTanh(xr[2 * nh + u] + hr[2 * nh + u]), og = T.detSigmoid(xr[3 * nh + u] + hr[3 * nh + u])
-                            let c = (i * g).addingProduct(f, cc[u])
-                            let tc = T.detTanh(c)
-                            cc[u] = c
-                            hc[u] = og * tc
+                // The gates' arguments, then their functions over whole runs of units (ctx.map: the
+                // vector kernels where there are; each element's operations are the canonical ones).
+                withUnsafeTemporaryAllocation(of: T.self, capacity: gh + nh) { tmp in
+                    let z = tmp.baseAddress!, w = z + gh
+                    for b in rows {
+                        let xr = xp + (b * ns + t) * gh, hr = hp + b * gh, hc = hCur + b * nh
+                        let o = (b * ns + t) * nh, go = (b * ns + t) * gh
+                        switch cell {
+                        case .rnn:
+                            for u in 0..<nh { z[u] = xr[u] + hr[u] }
+                            ctx.map(.tanh, z, hc, count: nh)
+                        case .lstm:
+                            let cc = cCur + b * nh
+                            for g in 0..<gh { z[g] = xr[g] + hr[g] }
+                            ctx.map(.sigmoid, z, z, count: 2 * nh)
+                            ctx.map(.tanh, z + 2 * nh, z + 2 * nh, count: nh)
+                            ctx.map(.sigmoid, z + 3 * nh, z + 3 * nh, count: nh)
+                            for u in 0..<nh { w[u] = (z[u] * z[2 * nh + u]).addingProduct(z[nh + u], cc[u]) }
+                            for u in 0..<nh { cc[u] = w[u] }
+                            ctx.map(.tanh, w, w, count: nh)
+                            for u in 0..<nh { hc[u] = z[3 * nh + u] * w[u] }
                             if let gs = gates, let e1 = extra1, let e2 = extra2 {
-                                gs[go + u] = i; gs[go + nh + u] = f; gs[go + 2 * nh + u] = g; gs[go + 3 * nh + u] = og
-                                e1[o + u] = c; e2[o + u] = tc
+                                for g in 0..<gh { gs[go + g] = z[g] }
+                                for u in 0..<nh { e1[o + u] = cc[u]; e2[o + u] = w[u] }
                             }
-                        }
-                    case .gru:
-                        for u in 0..<nh {
-                            let r = T.detSigmoid(xr[u] + hr[u]), z = T.detSigmoid(xr[nh + u] + hr[nh + u])
-                            let hn = hr[2 * nh + u]
-                            let n = T.detTanh(xr[2 * nh + u].addingProduct(r, hn))
-                            hc[u] = ((1 - z) * n).addingProduct(z, hc[u])
+                        case .gru:
+                            for g in 0..<(2 * nh) { z[g] = xr[g] + hr[g] }
+                            ctx.map(.sigmoid, z, z, count: 2 * nh)
+                            for u in 0..<nh { z[2 * nh + u] = xr[2 * nh + u].addingProduct(z[u], hr[2 * nh + u]) }
+                            ctx.map(.tanh, z + 2 * nh, z + 2 * nh, count: nh)
+                            for u in 0..<nh {
+                                let zz = z[nh + u], n = z[2 * nh + u]
+                                hc[u] = ((1 - zz) * n).addingProduct(zz, hc[u])
+                            }
                             if let gs = gates, let e1 = extra1 {
-                                gs[go + u] = r; gs[go + nh + u] = z; gs[go + 2 * nh + u] = n
-                                e1[o + u] = hn
+                                for g in 0..<gh { gs[go + g] = z[g] }
+                                for u in 0..<nh { e1[o + u] = hr[2 * nh + u] }
                             }
                         }
+                        if let y = hs { for u in 0..<nh { y[o + u] = hc[u] } }
                     }
-                    if let y = hs { for u in 0..<nh { y[o + u] = hc[u] } }
                 }
             }
         }
