@@ -10,6 +10,7 @@
 
 #include "loom_kernels.h"
 #include <math.h>
+#include <string.h>
 
 static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
@@ -111,10 +112,12 @@ static inline __m256i sum8x8(__m256i s0, __m256i s1, __m256i s2, __m256i s3,
     return _mm256_add_epi32(_mm256_permute2x128_si256(c03, c47, 0x20), _mm256_permute2x128_si256(c03, c47, 0x31));
 }
 
-/* The 32-bit words at p + j·rb (j = 0…7). */
+/* The 32-bit words at p + j·rb (j = 0…7), little-endian (plain loads: faster than vpgatherdd here). */
 __attribute__((target("avx2,fma,f16c")))
-static inline __m256i gather8(const uint8_t *p, __m256i offsets) {
-    return _mm256_i32gather_epi32((const int *)(const void *)p, offsets, 1);
+static inline __m256i words8(const uint8_t *p, int64_t rb) {
+    int32_t w[8];
+    for (int j = 0; j < 8; j++) memcpy(&w[j], p + j * rb, 4);
+    return _mm256_setr_epi32(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]);
 }
 
 /* During block b of nb, the b-th share of the next group's bytes [next, next + bytes) into cache:
@@ -149,7 +152,6 @@ __attribute__((target("avx2,fma,f16c")))
 static void q4_1_tile8(const uint8_t *w, int64_t rb, int64_t r, int64_t nb, int64_t tokens,
                        const int8_t *qa, const float *da, const int32_t *sa, float *y, int64_t ldy) {
     const uint8_t *p = w + r * rb;
-    const __m256i offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)rb));
     /* d (low half) and m (high half) of each lane's block: bytes 0,1 and 2,3 of the gathered word. */
     const __m256i split = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
                                            0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
@@ -165,7 +167,7 @@ static void q4_1_tile8(const uint8_t *w, int64_t rb, int64_t r, int64_t nb, int6
             __m256i isum = sum8x8(q4_dot(blk + 4, a), q4_dot(blk + rb + 4, a), q4_dot(blk + 2 * rb + 4, a),
                                   q4_dot(blk + 3 * rb + 4, a), q4_dot(blk + 4 * rb + 4, a), q4_dot(blk + 5 * rb + 4, a),
                                   q4_dot(blk + 6 * rb + 4, a), q4_dot(blk + 7 * rb + 4, a));
-            __m256i dm = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(gather8(blk, offsets), split), 0xd8);
+            __m256i dm = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(words8(blk, rb), split), 0xd8);
             __m256 d = _mm256_cvtph_ps(_mm256_castsi256_si128(dm));
             __m256 m = _mm256_cvtph_ps(_mm256_extracti128_si256(dm, 1));
             __m256 x = _mm256_set1_ps(dt[b]);
@@ -181,7 +183,6 @@ __attribute__((target("avx2,fma,f16c")))
 static void q8_0_tile8(const uint8_t *w, int64_t rb, int64_t r, int64_t nb, int64_t tokens,
                        const int8_t *qa, const float *da, float *y, int64_t ldy) {
     const uint8_t *p = w + r * rb;
-    const __m256i offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)rb));
     const __m256i low16 = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
                                            0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
     for (int64_t t = 0; t < tokens; t++) {
@@ -195,7 +196,7 @@ static void q8_0_tile8(const uint8_t *w, int64_t rb, int64_t r, int64_t nb, int6
             __m256i isum = sum8x8(q8_dot(blk + 2, a), q8_dot(blk + rb + 2, a), q8_dot(blk + 2 * rb + 2, a),
                                   q8_dot(blk + 3 * rb + 2, a), q8_dot(blk + 4 * rb + 2, a), q8_dot(blk + 5 * rb + 2, a),
                                   q8_dot(blk + 6 * rb + 2, a), q8_dot(blk + 7 * rb + 2, a));
-            __m256i dd = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(gather8(blk, offsets), low16), 0x08);
+            __m256i dd = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(words8(blk, rb), low16), 0x08);
             __m256 d = _mm256_cvtph_ps(_mm256_castsi256_si128(dd));
             acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, _mm256_set1_ps(dt[b])), acc);
         }
@@ -228,7 +229,6 @@ int loom_gguf_dot_tile(uint32_t type, const void *weights, int64_t row_bytes, in
 #if defined(__x86_64__)
     if (loom_active_cpu_level() < 1 || cols % 32 != 0 || !__builtin_cpu_supports("f16c")) return 0;
     if (type != 3 && type != 8) return 0;                       /* Q4_1, Q8_0 */
-    if (row_bytes > (INT32_MAX / 8)) return 0;                   /* gather offsets are 32-bit */
     if (r1 <= r0 || tokens <= 0) return 1;
     tile_rows(type, (const uint8_t *)weights, row_bytes, r0, r1, cols / 32, tokens, qa, da, sa, y, ldy);
     return 1;

@@ -36,18 +36,25 @@ public final class PoolLayer<T: LoomFloat>: Layer<T> {
         "k\(Tensor<T>.describe(spec.kernel)) s\(Tensor<T>.describe(spec.stride)) p\(Tensor<T>.describe(spec.padding))"
     }
 
-    /// The plane index of the max of output (oy, ox) (see the doc comment), −1 if none.
+    /// The plane index of the max of output (oy, ox) (see the doc comment), −1 if none. The taps
+    /// in the padding are cut off the loop ranges (the same taps as skipping them one by one), and
+    /// the update is a select, not a branch (random data would mispredict half of them).
     @inline(__always)
     static func argmax(_ plane: UnsafePointer<T>, _ geo: WindowGeometry, _ oy: Int, _ ox: Int) -> Int {
-        var m = -T.infinity, best = -1
-        for i in 0..<geo.kh {
-            let y = geo.inY(oy, i)
-            guard y >= 0, y < geo.height else { continue }
-            for j in 0..<geo.kw {
-                let x = geo.inX(ox, j)
-                guard x >= 0, x < geo.width else { continue }
-                let v = plane[y * geo.width + x]
-                if best < 0 || v > m || v.isNaN { m = v; best = y * geo.width + x }
+        let rows = geo.rowTaps(oy), cols = geo.columnTaps(ox)
+        if rows.isEmpty || cols.isEmpty { return -1 }
+        let w = geo.width, y0 = oy * geo.sh - geo.ph, x0 = ox * geo.sw - geo.pw
+        // The first real tap is the start (the rule's "no index yet").
+        var best = (y0 + rows.lowerBound * geo.dh) * w + x0 + cols.lowerBound * geo.dw
+        var m = plane[best]
+        for i in rows {
+            let row = (y0 + i * geo.dh) * w + x0
+            for j in cols {
+                let idx = row + j * geo.dw
+                let v = plane[idx]
+                let take = v > m || v.isNaN
+                m = take ? v : m
+                best = take ? idx : best
             }
         }
         return best

@@ -50,6 +50,24 @@ public struct WindowGeometry: Sendable {
     @inline(__always) func inY(_ oy: Int, _ i: Int) -> Int { oy * sh - ph + i * dh }
     @inline(__always) func inX(_ ox: Int, _ j: Int) -> Int { ox * sw - pw + j * dw }
 
+    /// The taps `i` of output row `oy` that read an input row inside `0..<height` (input rows grow
+    /// with i, so the taps in the padding are at the two ends).
+    @inline(__always) func rowTaps(_ oy: Int) -> Range<Int> {
+        Self.taps(base: oy * sh - ph, dilation: dh, kernel: kh, size: height)
+    }
+
+    /// The taps `j` of output column `ox` that read an input column inside `0..<width`.
+    @inline(__always) func columnTaps(_ ox: Int) -> Range<Int> {
+        Self.taps(base: ox * sw - pw, dilation: dw, kernel: kw, size: width)
+    }
+
+    @inline(__always) static func taps(base: Int, dilation d: Int, kernel k: Int, size n: Int) -> Range<Int> {
+        var lo = 0, hi = k
+        while lo < k && base + lo * d < 0 { lo += 1 }
+        while hi > lo && base + (hi - 1) * d >= n { hi -= 1 }
+        return lo..<hi
+    }
+
     /// The outputs `ox` whose tap column `j` reads an input column inside `0..<width`.
     @inline(__always) func outXRange(_ j: Int) -> Range<Int> {
         let off = j * dw - pw

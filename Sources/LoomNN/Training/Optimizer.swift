@@ -115,15 +115,23 @@ public final class Optimizer<T: LoomFloat> {
                 }
             case .adamw(_, _, _, _, let wd):
                 let decay = sc[0], oneMinusB1 = sc[1], b2T = sc[2], oneMinusB2 = sc[3], stepSize = sc[4], c2sqrt = sc[5], epsT = sc[6]
-                params.values[pi].data.withUnsafeMutableBufferPointer { p in
-                    s0.withUnsafeMutableBufferPointer { m in
-                        s1.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<n {
-                                if wd != 0 { p[i] = p[i] * decay }
-                                m[i] = m[i] + oneMinusB1 * (g[i] - m[i])
-                                v[i] = v[i] * b2T + oneMinusB2 * (g[i] * g[i])
-                                let denom = v[i].squareRoot() / c2sqrt + epsT
-                                p[i] = p[i] - stepSize * (m[i] / denom)
+                // Element-wise (each element's operations in the order above), so chunks can run on
+                // any thread; plain pointers let the compiler vectorize the loop.
+                params.values[pi].data.withUnsafeMutableBufferPointer { pb in
+                    s0.withUnsafeMutableBufferPointer { mb in
+                        s1.withUnsafeMutableBufferPointer { vb in
+                            g.withUnsafeBufferPointer { gb in
+                                guard let p = pb.baseAddress, let m = mb.baseAddress, let v = vb.baseAddress,
+                                      let g = gb.baseAddress else { return }
+                                context.parallelRanges(n, minChunk: 16384) { r in
+                                    if wd != 0 { for i in r { p[i] = p[i] * decay } }
+                                    for i in r {
+                                        m[i] = m[i] + oneMinusB1 * (g[i] - m[i])
+                                        v[i] = v[i] * b2T + oneMinusB2 * (g[i] * g[i])
+                                        let denom = v[i].squareRoot() / c2sqrt + epsT
+                                        p[i] = p[i] - stepSize * (m[i] / denom)
+                                    }
+                                }
                             }
                         }
                     }
@@ -158,6 +166,5 @@ public final class Optimizer<T: LoomFloat> {
                 }
             }
         }
-        _ = context
     }
 }
