@@ -1,4 +1,4 @@
-/* detmath_avx2.c — DetMath's Float exp, sigmoid and tanh on four lanes at once (AVX2 + FMA).
+/* detmath_avx2.c — DetMath's Float exp, sigmoid, tanh and erf on four lanes at once (AVX2 + FMA).
  *
  * The canonical definitions are the Swift source (Sources/LoomCore/Math/DetMath*.swift): each
  * Float function is Float(f(Double(x))), f a fixed sequence of IEEE double operations. Here every
@@ -11,10 +11,11 @@
  *   exp:     −700 ≤ x ≤ 700 (every 2^k normal: _scaleDD is then (hi + lo)·2^k)
  *   sigmoid: |x| ≤ 40
  *   tanh:    2^-27 ≤ |x| ≤ 22
+ *   erf:     |x| < 6
  *
  * No contraction (`fp contract(off)`): a product and a sum stay two roundings unless the source
- * says fma. The table is DetMath's 2^(j/64) double-double table, passed in by the caller (one
- * copy of the data, LoomCore's).
+ * says fma. The tables (2^(j/64) as double-doubles, the erf polynomials) are LoomCore's, passed
+ * in by the caller: one copy of the data.
  */
 #pragma clang fp contract(off)
 
@@ -31,6 +32,8 @@ typedef struct { __m256d hi, lo; } dd4;
 static const double EXP_L1 = 0x1.62e42fefa0000p-7;
 static const double EXP_L2 = 0x1.cf79abc9e3b3ap-46;
 static const double EXP_INV_L = 0x1.71547652b82fep+6;
+static const double TWO_OVER_SQRT_PI_HI = 0x1.20dd750429b6dp+0;
+static const double TWO_OVER_SQRT_PI_LO = 0x1.1ae3a914fed80p-56;
 
 TGT static inline __m256d set1(double v) { return _mm256_set1_pd(v); }
 TGT static inline __m256d neg(__m256d v) { return _mm256_xor_pd(v, set1(-0.0)); }
@@ -149,6 +152,29 @@ TGT static inline __m256d det_tanh4(__m256d x, const double *table) {
     return _mm256_blendv_pd(t, neg(t), negative);
 }
 
+/* DetMath.erf for |x| < 6: both ranges, each lane takes its own (|x| < 0.5: the small polynomial;
+ * else cell i = Int((|x| − 0.5)·4) of the table, 14 doubles per cell). */
+TGT static inline __m256d det_erf4(__m256d x, const double *small, const double *table) {
+    __m256d a = _mm256_andnot_pd(set1(-0.0), x);
+    /* a < 0.5 */
+    __m256d z = _mm256_mul_pd(x, x);
+    __m256d g = set1(small[0]);
+    for (int k = 1; k < 10; k++) g = fma4(g, z, set1(small[k]));
+    __m256d near0 = fma4(x, set1(TWO_OVER_SQRT_PI_HI),
+                         _mm256_mul_pd(x, _mm256_add_pd(set1(TWO_OVER_SQRT_PI_LO), _mm256_mul_pd(z, g))));
+    /* 0.5 ≤ a < 6 (lanes outside use a cell clamped into 0…21 here and discard the result) */
+    __m128i i = _mm256_cvttpd_epi32(_mm256_mul_pd(_mm256_sub_pd(a, set1(0.5)), set1(4.0)));
+    i = _mm_min_epi32(_mm_max_epi32(i, _mm_setzero_si128()), _mm_set1_epi32(21));
+    __m256d t = _mm256_sub_pd(a, _mm256_add_pd(set1(0.625), _mm256_mul_pd(set1(0.25), _mm256_cvtepi32_pd(i))));
+    __m128i base = _mm_mullo_epi32(i, _mm_set1_epi32(14));
+    __m256d q = _mm256_i32gather_pd(table + 2, base, 8);
+    for (int k = 3; k < 14; k++) q = fma4(q, t, _mm256_i32gather_pd(table + k, base, 8));
+    __m256d r = _mm256_add_pd(_mm256_i32gather_pd(table, base, 8), fma4(t, q, _mm256_i32gather_pd(table + 1, base, 8)));
+    __m256d negative = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_LT_OQ);
+    __m256d far0 = _mm256_blendv_pd(r, neg(r), negative);
+    return _mm256_blendv_pd(far0, near0, _mm256_cmp_pd(a, set1(0.5), _CMP_LT_OQ));
+}
+
 /* Lanes the vector path covers (NaN compares false, so NaN lanes are never covered). */
 TGT static inline int covered(int fn, __m256d x) {
     __m256d a = _mm256_andnot_pd(set1(-0.0), x);
@@ -156,12 +182,14 @@ TGT static inline int covered(int fn, __m256d x) {
     switch (fn) {
     case 0: ok = _mm256_cmp_pd(a, set1(700.0), _CMP_LE_OQ); break;
     case 1: ok = _mm256_cmp_pd(a, set1(40.0), _CMP_LE_OQ); break;
-    default: ok = _mm256_and_pd(_mm256_cmp_pd(a, set1(22.0), _CMP_LE_OQ), _mm256_cmp_pd(a, set1(0x1p-27), _CMP_GE_OQ)); break;
+    case 2: ok = _mm256_and_pd(_mm256_cmp_pd(a, set1(22.0), _CMP_LE_OQ), _mm256_cmp_pd(a, set1(0x1p-27), _CMP_GE_OQ)); break;
+    default: ok = _mm256_cmp_pd(a, set1(6.0), _CMP_LT_OQ); break;
     }
     return _mm256_movemask_pd(ok);
 }
 
-TGT static void map_f32(int fn, const float *x, float *y, int64_t n, const double *table, loom_scalar_f32 scalar) {
+TGT static void map_f32(int fn, const float *x, float *y, int64_t n, const loom_det_tables *tables, loom_scalar_f32 scalar) {
+    const double *table = tables->exp;
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
         __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + i));   /* exact */
@@ -170,7 +198,8 @@ TGT static void map_f32(int fn, const float *x, float *y, int64_t n, const doubl
         switch (fn) {
         case 0: r = det_exp4(v, table); break;
         case 1: r = det_sigmoid4(v, table); break;
-        default: r = det_tanh4(v, table); break;
+        case 2: r = det_tanh4(v, table); break;
+        default: r = det_erf4(v, tables->erf_small, tables->erf); break;
         }
         float out[4];
         _mm_storeu_ps(out, _mm256_cvtpd_ps(r));             /* one rounding to Float (nearest even) */
@@ -183,13 +212,13 @@ TGT static void map_f32(int fn, const float *x, float *y, int64_t n, const doubl
 }
 #endif
 
-int loom_det_map_f32(int fn, const float *x, float *y, int64_t n, const double *exp_table, loom_scalar_f32 scalar) {
+int loom_det_map_f32(int fn, const float *x, float *y, int64_t n, const loom_det_tables *tables, loom_scalar_f32 scalar) {
 #if defined(__x86_64__)
-    if (loom_active_cpu_level() < 1 || fn < 0 || fn > 2) return 0;
-    map_f32(fn, x, y, n, exp_table, scalar);
+    if (loom_active_cpu_level() < 1 || fn < 0 || fn > 3) return 0;
+    map_f32(fn, x, y, n, tables, scalar);
     return 1;
 #else
-    (void)fn; (void)x; (void)y; (void)n; (void)exp_table; (void)scalar;
+    (void)fn; (void)x; (void)y; (void)n; (void)tables; (void)scalar;
     return 0;
 #endif
 }

@@ -53,8 +53,9 @@ public final class CPUContext: ComputeContext {
         return true
     }
 
-    /// DetMath's 2^(j/64) table, handed to the C kernels (one copy of the data: LoomCore's).
-    private static let expTable: [Double] = DetMath.tables.first { $0.name == "det_exp_table" }!.values
+    /// DetMath's tables, handed to the C kernels (one copy of the data: LoomCore's).
+    private static let tables: [String: [Double]] = Dictionary(uniqueKeysWithValues: DetMath.tables.map { ($0.name, $0.values) })
+    private static let expTable = tables["det_exp_table"]!, erfSmall = tables["det_erf_small"]!, erfTable = tables["det_erf_table"]!
 
     public func detMap(_ f: DetFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) -> Bool {
         // Lanes outside the vector ranges run the Swift definition itself.
@@ -63,9 +64,15 @@ public final class CPUContext: ComputeContext {
         case .exp: scalar = { DetMath.exp($0) }
         case .sigmoid: scalar = { DetMath.sigmoid($0) }
         case .tanh: scalar = { DetMath.tanh($0) }
+        case .erf: scalar = { DetMath.erf($0) }
         }
-        return CPUContext.expTable.withUnsafeBufferPointer {
-            loom_det_map_f32(f.rawValue, x, y, Int64(count), $0.baseAddress!, scalar) != 0
+        return CPUContext.expTable.withUnsafeBufferPointer { e in
+            CPUContext.erfSmall.withUnsafeBufferPointer { s in
+                CPUContext.erfTable.withUnsafeBufferPointer { t in
+                    var tables = loom_det_tables(exp: e.baseAddress, erf_small: s.baseAddress, erf: t.baseAddress)
+                    return loom_det_map_f32(f.rawValue, x, y, Int64(count), &tables, scalar) != 0
+                }
+            }
         }
     }
 

@@ -184,13 +184,13 @@ final class CPUKernelTests: XCTestCase {
 
     // MARK: DetMath over arrays
 
-    /// Inputs for exp, sigmoid and tanh: every range boundary of the vector path and of the
-    /// definitions (±40, ±22, 2^-27, the Taylor switch at |2x| = 0.25, the overflow of exp), their
+    /// Inputs for exp, sigmoid, tanh and erf: every range boundary of the vector path and of the
+    /// definitions (±40, ±22, 2^-27, the Taylor switch at |2x| = 0.25, the overflow of exp, erf's 0.5, 6 and cells), their
     /// neighbours, special values, subnormals, random bit patterns and a dense sweep of [−50, 50].
     static func detMathInputs() -> [Float] {
         var x: [Float] = [0, -0, .infinity, -.infinity, .nan, -.nan, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
                           .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNormalMagnitude, 1, -1, 0.5, -0.5]
-        for edge: Float in [40, 22, 0x1p-27, 0.125, 88.72, 103.97, 0x1p-26, 1e-30, 700] {
+        for edge: Float in [40, 22, 0x1p-27, 0.125, 88.72, 103.97, 0x1p-26, 1e-30, 700, 0.5, 6, 0.75, 5.75] {
             var lo = edge, hi = edge
             for _ in 0..<40 {
                 x += [lo, hi, -lo, -hi]

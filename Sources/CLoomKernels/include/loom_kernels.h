@@ -69,11 +69,14 @@ void loom_q8_quantize(const float *x, int64_t n, int8_t *codes, float *scales, i
 /// A Float function of one Float (the scalar definition a vector kernel falls back to).
 typedef float (*loom_scalar_f32)(float);
 
+/// DetMath's tables (LoomCore's `DetMath.tables`): det_exp_table (128 doubles), det_erf_small (10),
+/// det_erf_table (22 cells of 14).
+typedef struct loom_det_tables { const double *exp, *erf_small, *erf; } loom_det_tables;
+
 /// y[i] = f(x[i]) for i in 0..<n, bit for bit DetMath's Float overload of f (fn: 0 exp, 1 sigmoid,
-/// 2 tanh); x and y may be the same array. `exp_table` is DetMath's 2^(j/64) table (128 doubles);
-/// lanes outside the vector path's range are computed by `scalar` (detmath_avx2.c). Returns 0
-/// (and writes nothing) when the CPU has no vector path.
-int loom_det_map_f32(int fn, const float *x, float *y, int64_t n, const double *exp_table, loom_scalar_f32 scalar);
+/// 2 tanh, 3 erf); x and y may be the same array. Lanes outside the vector path's range are
+/// computed by `scalar` (detmath_avx2.c). Returns 0 (and writes nothing) when the CPU has no vector path.
+int loom_det_map_f32(int fn, const float *x, float *y, int64_t n, const loom_det_tables *tables, loom_scalar_f32 scalar);
 
 /// One item of a parallel loop: `fn(ctx, index)`.
 typedef void (*loom_task_fn)(void *ctx, int64_t index);

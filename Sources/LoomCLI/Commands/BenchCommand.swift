@@ -11,9 +11,9 @@ extension LoomCommand {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure layer and training-step speed (used by scripts/bench).",
-            discussion: "Modes: dense (the default; square dense layers of --sizes), conv2d, lstm, mha (forward + backward of one layer), train-cnn, train-mlp (a full training step: forward, loss, backward, AdamW), layers (all but dense), llm (a GGUF model), adapt (the adaptation experiments of every training mode, docs/tweening.md), gpu-gemm (the fixed-order product kernel on GPU 0 vs the CPU's bits) or gpu-math (every DetMath function on GPU 0 vs the CPU's bits; --sizes N: N·1024 inputs).")
+            discussion: "Modes: dense (the default; square dense layers of --sizes), conv2d, lstm, mha (forward + backward of one layer), train-cnn, train-mlp (a full training step: forward, loss, backward, AdamW), layers (all but dense), llm (a GGUF model), minilm (sentence embeddings per second with a BERT model directory, --model DIR, batches of --batch, default 32), adapt (the adaptation experiments of every training mode, docs/tweening.md), gpu-gemm (the fixed-order product kernel on GPU 0 vs the CPU's bits) or gpu-math (every DetMath function on GPU 0 vs the CPU's bits; --sizes N: N·1024 inputs).")
 
-        @Option(name: .long, help: "dense, conv2d, lstm, mha, train-cnn, train-mlp, layers, llm, adapt, gpu-gemm or gpu-math.")
+        @Option(name: .long, help: "dense, conv2d, lstm, mha, train-cnn, train-mlp, layers, llm, minilm, adapt, gpu-gemm or gpu-math.")
         var mode: String = "dense"
         @Option(name: .long, help: "Steps per timed round in the layer and training modes.")
         var iterations: Int = 10
@@ -22,7 +22,7 @@ extension LoomCommand {
         var sizes: [Int] = [256, 512, 1024]
         @Option(name: .long, help: "Repetitions (the best is reported).") var repeats: Int = 5
         @Option(name: .long, help: "f32 or f64.") var dtype: String = "f32"
-        @Option(name: .long, help: "llm mode: a GGUF model; times prompt processing and generation.") var model: String?
+        @Option(name: .long, help: "llm mode: a GGUF model; times prompt processing and generation. minilm mode: a model directory.") var model: String?
         @Option(name: .long, help: "llm mode: prompt tokens.") var promptTokens: Int = 128
         @Option(name: .long, help: "llm mode: generated tokens.") var genTokens: Int = 64
         @Option(name: .long, help: "llm mode: blocks or dequantized.") var weights: String = "blocks"
@@ -30,6 +30,7 @@ extension LoomCommand {
         var device: String = "cpu"
         @Option(name: .long, help: "Layer and training modes: the batch size (default: each mode's own).") var batch: Int?
         @Option(name: .long, help: "adapt mode: seeds per task and mode.") var seeds: Int = 10
+        @Option(name: .long, help: "minilm mode: a text file, one sentence per line.") var texts: String = "scripts/bench-sentences.txt"
         @Option(name: .customLong("out"), help: "adapt mode: write adapt.md and the SVG plots into this directory.") var outDir: String?
         @OptionGroup var threadOption: ThreadOption
 
@@ -42,6 +43,13 @@ extension LoomCommand {
                 let dev = try Device(parsing: device)
                 try LLMBench.run(model: m, weights: weights, promptTokens: promptTokens, genTokens: genTokens, repeats: repeats,
                                  context: try dev.context(threads: ctx.threads), device: dev)
+                return
+            }
+            if mode == "minilm" {
+                guard let m = model else { throw LoomError(.invalidArgument, "--model", "minilm mode needs a model directory (all-MiniLM-L6-v2)") }
+                let b = batch ?? 32
+                guard b >= 1 && b <= 4096 else { throw LoomError(.invalidArgument, "--batch", "must be in 1...4096, got \(b)") }
+                try EmbedBench.run(model: m, textsPath: texts, batch: b, repeats: repeats, context: ctx)
                 return
             }
             if mode == "adapt" {

@@ -88,18 +88,23 @@ extension LoomCommand {
             }
             let tokPath = model + "/tokenizer.json"
             let tok = try Tokenizer(json: try FileIO.readText(tokPath), source: tokPath)
-            // At most the model's positions, and at least 1 (a file's truncation length may say 0).
-            let limit = Swift.max(1, Swift.min(tok.truncationMaxLength ?? enc.config.maxPositions, enc.config.maxPositions))
-            // Longer texts keep their first limit − 1 tokens and the closing [SEP].
-            let ids = try texts.map { t -> [Int] in
-                let row: [Int]
-                do { row = try tok.encode(t, addSpecialTokens: true) } catch let error as LoomError {
-                    throw LoomError(error.kind, tokPath + ": " + error.path, error.message)  // name the file, as load errors do
-                }
-                return row.count > limit ? Array(row.prefix(limit - 1)) + [row.last!] : row
-            }
+            let ids = try Embed.ids(texts, tokenizer: tok, encoder: enc, source: tokPath)
             for v in try enc.embed(ids: ids, context: ctx) {
                 out("[" + v.map { JSONNumber(Double($0)).map { $0.text } ?? "null" }.joined(separator: ", ") + "]")
+            }
+        }
+
+        /// The texts' token ids for the encoder: at most the model's positions (and at least 1: a
+        /// file's truncation length may say 0); a longer text keeps its first limit − 1 tokens and
+        /// the closing [SEP].
+        static func ids(_ texts: [String], tokenizer tok: Tokenizer, encoder enc: SentenceEncoder, source: String) throws -> [[Int]] {
+            let limit = Swift.max(1, Swift.min(tok.truncationMaxLength ?? enc.config.maxPositions, enc.config.maxPositions))
+            return try texts.map { t -> [Int] in
+                let row: [Int]
+                do { row = try tok.encode(t, addSpecialTokens: true) } catch let error as LoomError {
+                    throw LoomError(error.kind, source + ": " + error.path, error.message)  // name the file, as load errors do
+                }
+                return row.count > limit ? Array(row.prefix(limit - 1)) + [row.last!] : row
             }
         }
     }

@@ -64,7 +64,7 @@ extension ComputeContext {
 
 /// The DetMath functions a context can map over arrays (`ComputeContext.detMap`, `map`).
 public enum DetFunction: Int32, Sendable, CaseIterable {
-    case exp = 0, sigmoid = 1, tanh = 2
+    case exp = 0, sigmoid = 1, tanh = 2, erf = 3
 
     @inline(__always)
     public func apply<T: LoomFloat>(_ x: T) -> T {
@@ -72,6 +72,7 @@ public enum DetFunction: Int32, Sendable, CaseIterable {
         case .exp: return T.detExp(x)
         case .sigmoid: return T.detSigmoid(x)
         case .tanh: return T.detTanh(x)
+        case .erf: return T.detErf(x)
         }
     }
 }

@@ -24,6 +24,12 @@ extension Activation {
                     case .silu:
                         ctx.map(.sigmoid, xp + r.lowerBound, op + r.lowerBound, count: r.count)
                         for i in r { op[i] = xp[i] * op[i] }
+                    case .gelu:
+                        // x · 0.5 · (1 + erf(x · (1/√2))), the erf over the whole chunk
+                        let k = T(0.70710678118654752440)
+                        for i in r { op[i] = xp[i] * k }
+                        ctx.map(.erf, op + r.lowerBound, op + r.lowerBound, count: r.count)
+                        for i in r { op[i] = xp[i] * 0.5 * (1 + op[i]) }
                     default: for i in r { op[i] = apply(xp[i]) }
                     }
                 }
