@@ -34,6 +34,40 @@ static int loom_detect_level(void) {
 static int loom_detect_level(void) { return 0; }
 #endif
 
+#include <pthread.h>
+#include <stdlib.h>
+
+typedef struct { void *p; size_t size; } loom_scratch_t;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *raw) {
+    loom_scratch_t *s = raw;
+    free(s->p);
+    free(s);
+}
+
+static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+void *loom_gemm_scratch(size_t bytes) {
+    pthread_once(&scratch_once, scratch_key_init);
+    loom_scratch_t *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s) return NULL;
+        if (pthread_setspecific(scratch_key, s) != 0) { free(s); return NULL; }
+    }
+    if (s->size < bytes) {
+        size_t size = (bytes + 63) / 64 * 64;
+        void *p = aligned_alloc(64, size);
+        if (!p) return NULL;
+        free(s->p);
+        s->p = p;
+        s->size = size;
+    }
+    return s->p;
+}
+
 static int loom_detected = -1;  /* cached detection; racing writers store the same value */
 static int loom_forced = -1;
 

@@ -175,7 +175,7 @@ void FN(int64_t M, int64_t N, int64_t K, const T *A, int64_t rsA, int64_t csA,
     int64_t ncmax = N < NC ? N : NC;
     int64_t kcmax = K < KC ? K : KC;
     size_t bsize = (size_t)kcmax * (size_t)(direct ? NRW : (ncmax + NRW - 1) / NRW * NRW) * sizeof(T);
-    T *bbuf = (T *)aligned_alloc(64, (bsize + 63) / 64 * 64);
+    T *bbuf = (T *)loom_gemm_scratch(bsize);
     if (!bbuf) { /* out of memory: the portable path needs no buffer and gives the same bits */
         LOOM_FALLBACK(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, accumulate);
         return;
@@ -217,5 +217,4 @@ void FN(int64_t M, int64_t N, int64_t K, const T *A, int64_t rsA, int64_t csA,
             }
         }
     }
-    free(bbuf);
 }
