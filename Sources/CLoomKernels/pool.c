@@ -92,6 +92,31 @@ static void run_items(loom_pool *p, uint32_t gen) {
 
 typedef struct { loom_pool *pool; int id; } worker_arg;
 
+/* Sleeps on the condition variable until `posted` differs from `seen`; returns the new value. */
+static uint64_t sleep_until_posted(loom_pool *p, uint64_t seen) {
+    uint64_t cur;
+    pthread_mutex_lock(&p->mu);
+    p->sleepers++;
+    while ((cur = atomic_load_explicit(&p->posted, memory_order_acquire)) == seen) pthread_cond_wait(&p->cv, &p->mu);
+    p->sleepers--;
+    pthread_mutex_unlock(&p->mu);
+    return cur;
+}
+
+/* Waits for the next job word: spins for SPIN_NS first, unless this worker is beyond the core
+ * count (then spinning would take the time of the threads that work), then sleeps. */
+static uint64_t wait_for_job(loom_pool *p, int id, uint64_t seen) {
+    uint64_t cur = atomic_load_explicit(&p->posted, memory_order_acquire);
+    if (cur != seen) return cur;
+    if (id >= p->spinners) return sleep_until_posted(p, seen);
+    int64_t start = now_ns();
+    for (int spins = 1;; spins++) {
+        CPU_RELAX();
+        if ((cur = atomic_load_explicit(&p->posted, memory_order_acquire)) != seen) return cur;
+        if (spins % 64 == 0 && now_ns() - start > SPIN_NS) return sleep_until_posted(p, seen);
+    }
+}
+
 static void *worker_main(void *raw) {
     worker_arg a = *(worker_arg *)raw;
     free(raw);
@@ -99,34 +124,9 @@ static void *worker_main(void *raw) {
     in_item = 1;
     uint64_t seen = atomic_load_explicit(&p->posted, memory_order_acquire);
     for (;;) {
-        uint64_t cur = atomic_load_explicit(&p->posted, memory_order_acquire);
-        if (cur == seen && a.id >= p->spinners) {
-            /* More workers than cores: spinning would take the time of the ones that work. */
-            pthread_mutex_lock(&p->mu);
-            p->sleepers++;
-            while ((cur = atomic_load_explicit(&p->posted, memory_order_acquire)) == seen)
-                pthread_cond_wait(&p->cv, &p->mu);
-            p->sleepers--;
-            pthread_mutex_unlock(&p->mu);
-        } else if (cur == seen) {
-            int64_t start = now_ns();
-            int spins = 0;
-            while ((cur = atomic_load_explicit(&p->posted, memory_order_acquire)) == seen) {
-                CPU_RELAX();
-                if (++spins % 64 == 0 && now_ns() - start > SPIN_NS) {
-                    pthread_mutex_lock(&p->mu);
-                    p->sleepers++;
-                    while ((cur = atomic_load_explicit(&p->posted, memory_order_acquire)) == seen)
-                        pthread_cond_wait(&p->cv, &p->mu);
-                    p->sleepers--;
-                    pthread_mutex_unlock(&p->mu);
-                    break;
-                }
-            }
-        }
-        seen = cur;
-        int helpers = (int)(cur & 0xff);
-        if (a.id < helpers) run_items(p, (uint32_t)(cur >> 8));
+        seen = wait_for_job(p, a.id, seen);
+        int helpers = (int)(seen & 0xff);
+        if (a.id < helpers) run_items(p, (uint32_t)(seen >> 8));
     }
     return NULL;
 }

@@ -32,7 +32,13 @@ extension RecurrentLayer {
         let nb = x.shape[0], ns = steps, ni = inFeatures, nh = hiddenSize, gh = spec.cell.gates * nh
         let cell = spec.cell, train = pass.training, ctx = pass.context, params = pass.params
         let s = RecurrentScratch<T>()
-        let xIn = s.copy(x.data), wih = s.copy(params.values[weightIH].data), whh = s.copy(params.values[weightHH].data)
+        let xIn = s.copy(x.data), wih = s.copy(params.values[weightIH].data)
+        // W_hh transposed once ([nh][gh], row-major in the product's k): every step's product then
+        // reads its B rows contiguously instead of re-packing a transposed matrix (the same products).
+        let whhT = s.make(gh * nh)
+        params.values[weightHH].data.withUnsafeBufferPointer { w in
+            for g in 0..<gh { for u in 0..<nh { whhT[u * gh + g] = w[g * nh + u] } }
+        }
         // 1. Input projection of every step at once, chains starting at b_ih.
         let xp = s.make(nb * ns * gh)
         if let bi = biasIH {
@@ -68,7 +74,7 @@ extension RecurrentLayer {
             if !WeightProduct.quantized(pass, weight: weightHH, x: UnsafePointer(hCur), rows: nb, cols: nh, rsX: nh, csX: 1,
                                         c: hp, rsC: gh, csC: 1) {
                 Gemm.run(ctx, GemmProblem(m: nb, n: gh, k: nh, a: UnsafePointer(hCur), rsA: nh, csA: 1,
-                                          b: UnsafePointer(whh), rsB: 1, csB: nh, c: hp, ldc: gh, accumulate: true))
+                                          b: UnsafePointer(whhT), rsB: gh, csB: 1, c: hp, ldc: gh, accumulate: true))
             }
             ctx.parallelRanges(nb, minChunk: chunk) { rows in
                 // The gates' arguments, then their functions over whole runs of units (ctx.map: the
