@@ -25,6 +25,9 @@
  */
 #include "loom_kernels.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -224,4 +227,11 @@ void loom_parallel_for(int64_t count, int threads, loom_task_fn fn, void *ctx) {
     in_item = 0;
     while (atomic_load_explicit(&p->remaining, memory_order_acquire) > 0) CPU_RELAX();
     atomic_flag_clear_explicit(&p->busy, memory_order_release);
+}
+
+void loom_keep_freed_memory(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
 }

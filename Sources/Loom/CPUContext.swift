@@ -16,6 +16,13 @@ public final class CPUContext: ComputeContext {
         self.threads = Swift.max(1, threads ?? CPUContext.coreCount)
     }
 
+    /// Makes the C allocator keep freed blocks for reuse instead of returning them to the kernel
+    /// (glibc: large blocks from the heap up to 32 MiB, the heap trimmed only above 512 MiB free), so
+    /// that a loop which allocates the same large buffers every step stops paying for fresh zeroed
+    /// pages. A process-wide setting for programs that run networks (the `loom` tool sets it);
+    /// it changes where memory comes from, never a value. No effect outside glibc.
+    public static func keepFreedMemory() { loom_keep_freed_memory() }
+
     public static var coreCount: Int {
         #if canImport(Glibc) || canImport(Darwin)
         return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

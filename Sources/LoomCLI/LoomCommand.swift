@@ -67,6 +67,12 @@ struct LoomCommand: ParsableCommand {
 
     static func main() {
         Limits.memoryBytes = Limits.machineMemoryBytes
+        // Keep freed blocks for reuse instead of returning them to the kernel: a training step
+        // allocates the same large buffers every step, and with glibc's defaults (blocks above
+        // 128 KiB mapped and unmapped per call, the heap trimmed above 128 KiB) every step paid
+        // for fresh zeroed pages — a third of a digits-CNN step was page faults
+        // (docs/performance.md). Values are not affected, only where the memory comes from.
+        CPUContext.keepFreedMemory()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -87,6 +87,10 @@ typedef void (*loom_task_fn)(void *ctx, int64_t index);
 /// inside an item, or while another thread's call holds the pool, runs serially on the caller.
 void loom_parallel_for(int64_t count, int threads, loom_task_fn fn, void *ctx);
 
+/// glibc: keep freed blocks for reuse (large blocks from the heap up to 32 MiB, trim the heap only
+/// above 512 MiB free) instead of unmapping them; no effect elsewhere (CPUContext.keepFreedMemory).
+void loom_keep_freed_memory(void);
+
 #ifdef __cplusplus
 }
 #endif

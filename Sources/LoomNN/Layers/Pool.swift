@@ -41,6 +41,26 @@ public final class PoolLayer<T: LoomFloat>: Layer<T> {
     /// the update is a select, not a branch (random data would mispredict half of them).
     @inline(__always)
     static func argmax(_ plane: UnsafePointer<T>, _ geo: WindowGeometry, _ oy: Int, _ ox: Int) -> Int {
+        if geo.ph == 0 && geo.pw == 0 && geo.dh == 1 && geo.dw == 1 {
+            // No padding, no dilation: every tap of an output's window is real (the common case).
+            let w = geo.width, kh = geo.kh, kw = geo.kw
+            let first = (oy &* geo.sh) &* w &+ ox &* geo.sw
+            var best = first, m = plane[first]
+            var i = 0
+            while i < kh {
+                let row = first &+ i &* w
+                var j = 0
+                while j < kw {
+                    let v = plane[row &+ j]
+                    let take = v > m || v.isNaN
+                    m = take ? v : m
+                    best = take ? row &+ j : best
+                    j &+= 1
+                }
+                i &+= 1
+            }
+            return best
+        }
         let rows = geo.rowTaps(oy), cols = geo.columnTaps(ox)
         if rows.isEmpty || cols.isEmpty { return -1 }
         let w = geo.width, y0 = oy * geo.sh - geo.ph, x0 = ox * geo.sw - geo.pw
