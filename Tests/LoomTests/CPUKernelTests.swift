@@ -226,11 +226,11 @@ final class CPUKernelTests: XCTestCase {
             XCTAssertEqual(mismatches, 0, "\(f)")
             // In place (x and y the same memory), and through the generic entry point in Float and Double.
             var z = x
-            z.withUnsafeMutableBufferPointer { ctx.map(f, UnsafePointer($0.baseAddress!), $0.baseAddress!, count: x.count) }
+            z.withUnsafeMutableBufferPointer { f.map(ctx, UnsafePointer($0.baseAddress!), $0.baseAddress!, count: x.count) }
             XCTAssertEqual(z.map { $0.isNaN ? 0x7fc0_0000 : $0.bitPattern }, y.map { $0.isNaN ? 0x7fc0_0000 : $0.bitPattern }, "\(f) in place")
             let xd = x.prefix(1000).map { Double($0) }
             var yd = [Double](repeating: 0, count: xd.count)
-            xd.withUnsafeBufferPointer { xp in yd.withUnsafeMutableBufferPointer { ctx.map(f, xp.baseAddress!, $0.baseAddress!, count: xd.count) } }
+            xd.withUnsafeBufferPointer { xp in yd.withUnsafeMutableBufferPointer { f.map(ctx, xp.baseAddress!, $0.baseAddress!, count: xd.count) } }
             XCTAssertEqual(yd.map { $0.isNaN ? 0 : $0.bitPattern }, xd.map { let v = f.apply($0); return v.isNaN ? 0 : v.bitPattern }, "\(f) double")
         }
     }

@@ -62,7 +62,7 @@ extension ComputeContext {
     public func detMap(_ f: DetFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) -> Bool { false }
 }
 
-/// The DetMath functions a context can map over arrays (`ComputeContext.detMap`, `map`).
+/// The DetMath functions a context can map over arrays (`ComputeContext.detMap`, `DetFunction.map`).
 public enum DetFunction: Int32, Sendable, CaseIterable {
     case exp = 0, sigmoid = 1, tanh = 2, erf = 3
 
@@ -77,18 +77,19 @@ public enum DetFunction: Int32, Sendable, CaseIterable {
     }
 }
 
-extension ComputeContext {
-    /// `y[i] = f.apply(x[i])` for `i < count` (x and y may be the same memory), on this thread: the
-    /// context's vector kernel for Float when it has one (the same bits), else the scalar loop.
-    /// Always inlined (see `parallelRanges`).
+extension DetFunction {
+    /// `y[i] = apply(x[i])` for `i < count` (x and y may be the same memory), on this thread:
+    /// `context`'s vector kernel for Float when it has one (the same bits), else the scalar loop.
+    /// A generic function of this enum rather than of the protocol, so that Embedded Swift (wasm)
+    /// can specialize it for a context it only knows as an existential.
     @inline(__always)
-    public func map<T: LoomFloat>(_ f: DetFunction, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int) {
+    public func map<T: LoomFloat>(_ context: ComputeContext, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int) {
         if count <= 0 { return }
         if T.self == Float.self,
-           detMap(f, UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
-                  UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), count: count) { return }
+           context.detMap(self, UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                          UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), count: count) { return }
         var i = 0
-        while i < count { y[i] = f.apply(x[i]); i += 1 }
+        while i < count { y[i] = apply(x[i]); i += 1 }
     }
 }
 

@@ -19,16 +19,16 @@ extension Activation {
                     case .leakyReLU(let a):
                         let k = T(a)
                         for i in r { let v = xp[i]; op[i] = v > 0 ? v : k * v }
-                    case .sigmoid: ctx.map(.sigmoid, xp + r.lowerBound, op + r.lowerBound, count: r.count)
-                    case .tanh: ctx.map(.tanh, xp + r.lowerBound, op + r.lowerBound, count: r.count)
+                    case .sigmoid: DetFunction.sigmoid.map(ctx, xp + r.lowerBound, op + r.lowerBound, count: r.count)
+                    case .tanh: DetFunction.tanh.map(ctx, xp + r.lowerBound, op + r.lowerBound, count: r.count)
                     case .silu:
-                        ctx.map(.sigmoid, xp + r.lowerBound, op + r.lowerBound, count: r.count)
+                        DetFunction.sigmoid.map(ctx, xp + r.lowerBound, op + r.lowerBound, count: r.count)
                         for i in r { op[i] = xp[i] * op[i] }
                     case .gelu:
                         // x · 0.5 · (1 + erf(x · (1/√2))), the erf over the whole chunk
                         let k = T(0.70710678118654752440)
                         for i in r { op[i] = xp[i] * k }
-                        ctx.map(.erf, op + r.lowerBound, op + r.lowerBound, count: r.count)
+                        DetFunction.erf.map(ctx, op + r.lowerBound, op + r.lowerBound, count: r.count)
                         for i in r { op[i] = xp[i] * 0.5 * (1 + op[i]) }
                     default: for i in r { op[i] = apply(xp[i]) }
                     }

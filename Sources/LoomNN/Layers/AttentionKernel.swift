@@ -86,7 +86,7 @@ enum AttentionKernel {
             }
             var sum: T = 0
             for j in 0..<l { scratch[j] = scratch[j] - m }
-            exps.map(.exp, scratch, scratch, count: l)
+            DetFunction.exp.map(exps, scratch, scratch, count: l)
             for j in 0..<l { sum += scratch[j] }
             for j in 0..<l { scratch[j] = scratch[j] / sum }
             if let pp = probs {
@@ -124,7 +124,7 @@ extension AttentionKernel {
             for j in 0..<l { row[j] = row[j] * scale; m = T.maximum(m, row[j]) }
             var sum: T = 0
             for j in 0..<l { row[j] = row[j] - m }
-            ctx.map(.exp, row, row, count: l)
+            DetFunction.exp.map(ctx, row, row, count: l)
             for j in 0..<l { sum += row[j] }
             for j in 0..<l { row[j] = row[j] / sum }
             for j in l..<ll { row[j] = 0 }

@@ -77,7 +77,7 @@ extension RecurrentLayer {
                                           b: UnsafePointer(whhT), rsB: gh, csB: 1, c: hp, ldc: gh, accumulate: true))
             }
             ctx.parallelRanges(nb, minChunk: chunk) { rows in
-                // The gates' arguments, then their functions over whole runs of units (ctx.map: the
+                // The gates' arguments, then their functions over whole runs of units (DetFunction.map: the
                 // vector kernels where there are; each element's operations are the canonical ones).
                 withUnsafeTemporaryAllocation(of: T.self, capacity: gh + nh) { tmp in
                     let z = tmp.baseAddress!, w = z + gh
@@ -87,16 +87,16 @@ extension RecurrentLayer {
                         switch cell {
                         case .rnn:
                             for u in 0..<nh { z[u] = xr[u] + hr[u] }
-                            ctx.map(.tanh, z, hc, count: nh)
+                            DetFunction.tanh.map(ctx, z, hc, count: nh)
                         case .lstm:
                             let cc = cCur + b * nh
                             for g in 0..<gh { z[g] = xr[g] + hr[g] }
-                            ctx.map(.sigmoid, z, z, count: 2 * nh)
-                            ctx.map(.tanh, z + 2 * nh, z + 2 * nh, count: nh)
-                            ctx.map(.sigmoid, z + 3 * nh, z + 3 * nh, count: nh)
+                            DetFunction.sigmoid.map(ctx, z, z, count: 2 * nh)
+                            DetFunction.tanh.map(ctx, z + 2 * nh, z + 2 * nh, count: nh)
+                            DetFunction.sigmoid.map(ctx, z + 3 * nh, z + 3 * nh, count: nh)
                             for u in 0..<nh { w[u] = (z[u] * z[2 * nh + u]).addingProduct(z[nh + u], cc[u]) }
                             for u in 0..<nh { cc[u] = w[u] }
-                            ctx.map(.tanh, w, w, count: nh)
+                            DetFunction.tanh.map(ctx, w, w, count: nh)
                             for u in 0..<nh { hc[u] = z[3 * nh + u] * w[u] }
                             if let gs = gates, let e1 = extra1, let e2 = extra2 {
                                 for g in 0..<gh { gs[go + g] = z[g] }
@@ -104,9 +104,9 @@ extension RecurrentLayer {
                             }
                         case .gru:
                             for g in 0..<(2 * nh) { z[g] = xr[g] + hr[g] }
-                            ctx.map(.sigmoid, z, z, count: 2 * nh)
+                            DetFunction.sigmoid.map(ctx, z, z, count: 2 * nh)
                             for u in 0..<nh { z[2 * nh + u] = xr[2 * nh + u].addingProduct(z[u], hr[2 * nh + u]) }
-                            ctx.map(.tanh, z + 2 * nh, z + 2 * nh, count: nh)
+                            DetFunction.tanh.map(ctx, z + 2 * nh, z + 2 * nh, count: nh)
                             for u in 0..<nh {
                                 let zz = z[nh + u], n = z[2 * nh + u]
                                 hc[u] = ((1 - zz) * n).addingProduct(zz, hc[u])

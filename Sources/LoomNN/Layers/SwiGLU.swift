@@ -64,14 +64,14 @@ public final class SwiGLULayer<T: LoomFloat>: Layer<T> {
         let rows = x.rows, ctx = pass.context
         let g = Projection.forward(pass, x.data, rows: rows, inF: inFeatures, weight: gateW, outF: hidden, bias: gateB)
         let u = Projection.forward(pass, x.data, rows: rows, inF: inFeatures, weight: upW, outF: hidden, bias: upB)
-        // h = silu(g)·u = (g·σ(g))·u, σ over whole chunks (ctx.map: the vector kernel where there is one).
+        // h = silu(g)·u = (g·σ(g))·u, σ over whole chunks (DetFunction.map: the vector kernel where there is one).
         var h = [T](repeating: 0, count: g.count)
         g.withUnsafeBufferPointer { gb in
             u.withUnsafeBufferPointer { ub in
                 h.withUnsafeMutableBufferPointer { hb in
                     let gp = gb.baseAddress!, up = ub.baseAddress!, hp = hb.baseAddress!
                     ctx.parallelRanges(g.count, minChunk: 4096) { r in
-                        ctx.map(.sigmoid, gp + r.lowerBound, hp + r.lowerBound, count: r.count)
+                        DetFunction.sigmoid.map(ctx, gp + r.lowerBound, hp + r.lowerBound, count: r.count)
                         for i in r { hp[i] = (gp[i] * hp[i]) * up[i] }
                     }
                 }
