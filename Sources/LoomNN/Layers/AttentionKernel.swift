@@ -248,8 +248,16 @@ extension AttentionKernel {
                                          probs: UnsafeMutablePointer<T>?, maxLimit: Int) {
         let n = geo.n, h = geo.heads, d = geo.headDim, qw = geo.qw
         let ctx = pass.context
-        // Matrix products when every query, key and value is finite (the same bits; see forwardProducts).
-        let fast = allFinite(q, geo.batch * n * qw) && allFinite(k, geo.batch * geo.batchStride) && allFinite(v, geo.batch * geo.batchStride)
+        // Matrix products when every query, key and value that is read is finite (the same bits; see
+        // forwardProducts): per batch row the positions below maxLimit (a KV cache's unused tail is
+        // never read, and checking it cost more than the attention of a decode step).
+        let read = maxLimit * geo.kvw
+        var fast = allFinite(q, geo.batch * n * qw)
+        var b = 0
+        while fast && b < geo.batch {
+            fast = allFinite(k + b * geo.batchStride, read) && allFinite(v + b * geo.batchStride, read)
+            b += 1
+        }
         ctx.parallelRanges(geo.batch * h, minChunk: 1) { r in
             let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, fast ? n * maxLimit : maxLimit))
             defer { scratch.deallocate() }
