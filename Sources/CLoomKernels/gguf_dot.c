@@ -239,11 +239,6 @@ int loom_gguf_dot_tile(uint32_t type, const void *weights, int64_t row_bytes, in
 #endif
 }
 
-int loom_gguf_dot_rows(uint32_t type, const void *weights, int64_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
-                       const int8_t *qa, const float *da, const int32_t *sa, float *y) {
-    return loom_gguf_dot_tile(type, weights, row_bytes, r0, r1, cols, 1, qa, da, sa, y, 0);
-}
-
 /* Loom's 8-bit activation blocks (GGUFQ8Activations in GGUFQuantizedMatrix.swift), bit for bit:
  * per block of 32, amax = max |x|; a non-finite value gives scale NaN, codes 0, sum 0; else
  * d = amax / 127 (one division); d == 0 gives scale 0, codes 0, sum 0; else

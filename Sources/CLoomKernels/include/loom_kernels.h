@@ -50,13 +50,7 @@ void loom_set_cpu_level(int level);
 /// The level the kernels use now (the forced one, or loom_cpu_level()).
 int loom_active_cpu_level(void);
 
-/// GGUF rows r0..<r1 (Q4_1 = type 3, Q8_0 = type 8) · Loom Q8 activation blocks (codes qa,
-/// scales da, code sums sa), y[r] written: bit for bit GGUFDot.row (gguf_dot.c). Returns 0 (and
-/// writes nothing) when the type or the CPU has no vector kernel.
-int loom_gguf_dot_rows(uint32_t type, const void *weights, int64_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
-                       const int8_t *qa, const float *da, const int32_t *sa, float *y);
-
-/// GGUF rows r0..<r1 times `tokens` rows of Loom Q8 activation blocks (row t: codes qa + t·cols,
+/// GGUF rows r0..<r1 (Q4_1 = type 3, Q8_0 = type 8) times `tokens` rows of Loom Q8 activation blocks (row t: codes qa + t·cols,
 /// scales da + t·cols/32, sums sa + t·cols/32): y[t·ldy + r] = GGUFDot.row(row r, row t), bit for
 /// bit. Returns 0 (and writes nothing) when the type or the CPU has no vector kernel.
 int loom_gguf_dot_tile(uint32_t type, const void *weights, int64_t row_bytes, int64_t r0, int64_t r1, int64_t cols,

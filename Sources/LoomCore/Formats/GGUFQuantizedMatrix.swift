@@ -88,7 +88,7 @@ public struct GGUFQ8Activations: Sendable {
         self = x.withUnsafeBufferPointer { GGUFQ8Activations($0) }
     }
 
-    /// The values the codes stand for: `Float(code_i) · scale_b`.
+    /// The values the codes of row 0 stand for: `Float(code_i) · scale_b`.
     public var dequantized: [Float] {
         var out = [Float](repeating: 0, count: count)
         for i in 0..<count { out[i] = Float(codes[i]) * scales[i / 32] }
