@@ -132,7 +132,8 @@ enum WeightProduct {
                      "GGUF matrices multiply contiguous f32 rows by the whole matrix")
         let tokenTile = 32
         let n = w.rows
-        var y = [Float](repeating: 0, count: Swift.min(m, tokenTile) * n)
+        // Every element of a tile is written by `multiply` before it is read.
+        var y = [Float](unsafeUninitializedCapacity: Swift.min(m, tokenTile) * n) { _, count in count = Swift.min(m, tokenTile) * n }
         let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
         var r0 = 0
         while r0 < m {

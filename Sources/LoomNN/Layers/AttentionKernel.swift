@@ -61,13 +61,15 @@ struct RoPETable<T: LoomFloat> {
 enum AttentionKernel {
     /// Queries `q + t·qs` (t < n, head slice already offset), keys `k + j·ks` and values
     /// `v + j·ks`; query t sees keys `0..<limits[t]`. Writes `out + t·os` (D values) and, when
-    /// given, the probabilities `probs + t·ps` (zeros past the limit). `scratch` holds ≥ max limit.
+    /// given, the probabilities `probs + t·ps` (zeros past the limit). `scratch` holds ≥ max limit
+    /// (n · max limit with `products`: the two reductions as `ctx`'s matrix products, see
+    /// `forwardProducts`; the exponentials go through `ctx` either way).
     @_specialize(where T == Float) @_specialize(where T == Double)
     static func forward<T: LoomFloat>(q: UnsafePointer<T>, qs: Int, n: Int, k: UnsafePointer<T>, v: UnsafePointer<T>, ks: Int,
                                       headDim d: Int, scale: T, limits: UnsafePointer<Int>,
                                       out: UnsafeMutablePointer<T>, os: Int, probs: UnsafeMutablePointer<T>?, ps: Int,
-                                      scratch: UnsafeMutablePointer<T>, products ctx: ComputeContext?, exps: ComputeContext) {
-        if let ctx = ctx {
+                                      scratch: UnsafeMutablePointer<T>, context ctx: ComputeContext, products: Bool) {
+        if products {
             forwardProducts(ctx, q: q, qs: qs, n: n, k: k, v: v, ks: ks, headDim: d, scale: scale, limits: limits,
                             out: out, os: os, probs: probs, ps: ps, scores: scratch)
             return
@@ -86,7 +88,7 @@ enum AttentionKernel {
             }
             var sum: T = 0
             for j in 0..<l { scratch[j] = scratch[j] - m }
-            DetFunction.exp.map(exps, scratch, scratch, count: l)
+            DetFunction.exp.map(ctx, scratch, scratch, count: l)
             for j in 0..<l { sum += scratch[j] }
             for j in 0..<l { scratch[j] = scratch[j] / sum }
             if let pp = probs {
@@ -267,7 +269,7 @@ extension AttentionKernel {
                         k: k + bi * geo.batchStride + g * d, v: v + bi * geo.batchStride + g * d, ks: geo.kvw,
                         headDim: d, scale: geo.scale, limits: limits + bi * n,
                         out: out + bi * n * qw + hi * d, os: qw,
-                        probs: probs.map { $0 + job * n * n }, ps: n, scratch: scratch, products: fast ? ctx : nil, exps: ctx)
+                        probs: probs.map { $0 + job * n * n }, ps: n, scratch: scratch, context: ctx, products: fast)
             }
         }
     }
